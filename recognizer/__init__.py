@@ -1,0 +1,14 @@
+"""Handwriting recognizer: int8 TFLite CNNs behind one small, thread-safe API.
+
+    from recognizer import Recognizer, NoInkError, InvalidImageError
+    rec = Recognizer.load("digits")          # or "letters", "characters"
+    p = rec.predict(image)                   # sketchpad dict, PIL image, array, path or bytes
+    p.label, p.confidence, p.top_k, p.model_input
+
+Nothing here imports TensorFlow or Gradio.
+"""
+
+from recognizer.errors import InvalidImageError, NoInkError
+from recognizer.model import MODEL_NAMES, Prediction, Recognizer
+
+__all__ = ["Recognizer", "Prediction", "NoInkError", "InvalidImageError", "MODEL_NAMES"]

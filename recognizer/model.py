@@ -1,0 +1,131 @@
+"""The Recognizer: a committed int8 TFLite model, its metadata, and the shared preprocessing.
+
+    rec = Recognizer.load("digits")
+    p = rec.predict(image)      # p.label, p.confidence, p.top_k, p.model_input
+
+Thread-safe: each thread gets its own interpreter (they are small, about the
+size of the model file), so concurrent requests never wait on one another.
+``benchmarks/`` compares this with a single interpreter behind a lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from recognizer.image_io import load_image
+from recognizer.interpreter import interpreter_class
+from recognizer.preprocess import to_model_input
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+MODEL_NAMES = ("digits", "letters", "characters")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What the model read: its best label, how sure it is, the runners-up, and what it saw."""
+
+    label: str
+    confidence: float
+    top_k: list[tuple[str, float]]
+    model_input: np.ndarray = field(repr=False)
+    """The 28x28 uint8 image (white ink on black) that the model read."""
+
+    def as_dict(self) -> dict[str, float]:
+        """{label: confidence} for the top k, the shape ``gr.Label`` takes."""
+        return dict(self.top_k)
+
+
+class Recognizer:
+    """One model. Load it with :meth:`load`; predict with :meth:`predict` or :meth:`predict_batch`."""
+
+    def __init__(self, model_path: str | Path, metadata: dict, num_threads: int = 1):
+        self.model_path = Path(model_path)
+        self.metadata = metadata
+        self.name: str = metadata.get("name", self.model_path.stem)
+        self.labels: list[str] = list(metadata["labels"])
+        self._model_bytes = self.model_path.read_bytes()
+        self.sha256 = hashlib.sha256(self._model_bytes).hexdigest()
+        self._num_threads = num_threads
+        self._local = threading.local()
+        self.interpreter_package = interpreter_class()[1]
+        self._interpreter(1)  # fail now, not on the first request, if the model is broken
+
+    @classmethod
+    def load(cls, name: str = "digits", models_dir: str | Path | None = None, num_threads: int = 1) -> "Recognizer":
+        """Load ``models/<name>.tflite`` with its ``<name>.json`` metadata.
+
+        ``name`` may also be a path to a ``.tflite`` file with its JSON beside it.
+        """
+        path = Path(name)
+        if path.suffix != ".tflite":
+            path = Path(models_dir or MODELS_DIR) / f"{name}.tflite"
+        meta_path = path.with_suffix(".json")
+        if not path.exists() or not meta_path.exists():
+            raise FileNotFoundError(f"Model {name!r} not found: expected {path} and {meta_path}")
+        return cls(path, json.loads(meta_path.read_text()), num_threads)
+
+    # -- inference ---------------------------------------------------------------------------
+
+    def _interpreter(self, batch: int):
+        """This thread's interpreter, with its input resized to ``batch`` images."""
+        local = self._local
+        if getattr(local, "interpreter", None) is None:
+            Interpreter, _ = interpreter_class()
+            local.interpreter = Interpreter(model_content=self._model_bytes, num_threads=self._num_threads)
+            local.interpreter.allocate_tensors()
+            local.batch = 1
+            inp = local.interpreter.get_input_details()[0]
+            out = local.interpreter.get_output_details()[0]
+            local.inp, local.out = inp, out
+        if local.batch != batch:
+            local.interpreter.resize_tensor_input(local.inp["index"], [batch, 28, 28, 1])
+            local.interpreter.allocate_tensors()
+            local.batch = batch
+        return local.interpreter
+
+    def probabilities(self, model_inputs: np.ndarray) -> np.ndarray:
+        """Class probabilities (N, classes) for preprocessed 28x28 uint8 images (N, 28, 28)."""
+        x = np.asarray(model_inputs, dtype=np.float32).reshape(-1, 28, 28, 1) / 255.0
+        interpreter = self._interpreter(len(x))
+        inp, out = self._local.inp, self._local.out
+        scale, zero = inp["quantization"]
+        if inp["dtype"] != np.float32:
+            info = np.iinfo(inp["dtype"])
+            x = np.clip(np.round(x / scale + zero), info.min, info.max).astype(inp["dtype"])
+        interpreter.set_tensor(inp["index"], x)
+        interpreter.invoke()
+        y = interpreter.get_tensor(out["index"]).astype(np.float32)
+        scale, zero = out["quantization"]
+        if out["dtype"] != np.float32:
+            y = (y - zero) * scale
+        y = np.clip(y, 0.0, None)
+        return y / np.maximum(y.sum(axis=1, keepdims=True), 1e-9)
+
+    def _prediction(self, probs: np.ndarray, model_input: np.ndarray, top_k: int) -> Prediction:
+        order = np.argsort(-probs, kind="stable")[:top_k]
+        top = [(self.labels[i], float(probs[i])) for i in order]
+        return Prediction(top[0][0], top[0][1], top, model_input)
+
+    def preprocess(self, image: Any) -> np.ndarray:
+        """The 28x28 uint8 image the model would read for ``image`` (any accepted input)."""
+        return to_model_input(load_image(image))
+
+    def predict(self, image: Any, top_k: int = 5) -> Prediction:
+        """Read one character. Raises ``NoInkError`` or ``InvalidImageError`` for bad input."""
+        model_input = self.preprocess(image)
+        return self._prediction(self.probabilities(model_input[None])[0], model_input, top_k)
+
+    def predict_batch(self, images: Sequence[Any], top_k: int = 5) -> list[Prediction]:
+        """Read many characters with one interpreter call. Any bad image raises, as in :meth:`predict`."""
+        model_inputs = np.stack([self.preprocess(im) for im in images]) if len(images) else np.zeros((0, 28, 28), np.uint8)
+        if not len(model_inputs):
+            return []
+        probs = self.probabilities(model_inputs)
+        return [self._prediction(p, m, top_k) for p, m in zip(probs, model_inputs)]

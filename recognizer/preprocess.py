@@ -1,0 +1,258 @@
+"""The one preprocessing function that training and serving share.
+
+Every image the models ever see, MNIST and FEMNIST digits in training as much as
+a fat-brush sketch or a phone photo when serving, goes through
+:func:`to_model_input`. It turns a numpy image into the 28x28 picture that
+MNIST taught the models to expect: white ink on black, cropped to the ink,
+strokes about 2-3 px wide, fitted into 20x20 and centred on its centre of mass.
+
+Everything here is a pure function of numpy arrays: no I/O, no state, and the
+same output for the same input.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from recognizer.errors import InvalidImageError, NoInkError
+
+MODEL_SIZE = 28
+"""Side of the square the models read."""
+
+FIT_BOX = 20
+"""The drawing is scaled so that its longer side fills this many pixels, as in MNIST."""
+
+WORK_SIZE = 80
+"""Long side, in pixels, of the working copy on which strokes are measured and reshaped (4x FIT_BOX)."""
+
+TARGET_STROKE = 10.0
+"""Stroke width, in WORK_SIZE pixels, that strokes are brought to: 2.5 px at 28x28.
+
+It is the median of :func:`stroke_width` over the MNIST training set (5th-95th
+percentiles: 6.5-16), so that normalised drawings have MNIST's strokes.
+``tests/test_preprocess.py`` re-measures it on the shipped MNIST sample.
+"""
+
+STROKE_TOLERANCE = 2.5
+"""Strokes within this many WORK_SIZE pixels of the target keep their width, as most of MNIST does."""
+
+MIN_CONTRAST = 0.12
+"""Below this difference between ink and background (on a 0-1 scale) the image counts as blank."""
+
+INK_THRESHOLD = 0.35
+"""Fraction of the strongest ink above which a pixel counts as ink for cropping."""
+
+PAPER_FLOOR = 0.15
+"""Ink fainter than this fraction of the strongest ink is paper texture or JPEG noise, and is dropped."""
+
+_PAD = 16
+
+
+def as_float_image(image: np.ndarray) -> np.ndarray:
+    """Return ``image`` as float32 in [0, 1], keeping its shape.
+
+    uint8 is divided by 255 and uint16 by 65535. Floats already in [0, 1] stay
+    as they are; floats above 1 are taken to be on a 0-255 scale.
+    """
+    a = np.asarray(image)
+    if a.size == 0:
+        raise InvalidImageError("The image is empty (it has no pixels).")
+    if a.dtype == bool:
+        return a.astype(np.float32)
+    if a.dtype == np.uint8:
+        return a.astype(np.float32) / 255.0
+    if a.dtype == np.uint16:
+        return a.astype(np.float32) / 65535.0
+    if np.issubdtype(a.dtype, np.integer):
+        return np.clip(a, 0, 255).astype(np.float32) / 255.0
+    if np.issubdtype(a.dtype, np.floating):
+        f = a.astype(np.float32)
+        if not np.isfinite(f).all():
+            raise InvalidImageError("The image contains NaN or infinite values.")
+        if f.max() > 1.0:
+            f = f / 255.0
+        return np.clip(f, 0.0, 1.0)
+    raise InvalidImageError(f"Unsupported pixel type {a.dtype}; use uint8, uint16 or float.")
+
+
+def _check_shape(a: np.ndarray) -> np.ndarray:
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[:, :, 0]
+    if a.ndim == 2 or (a.ndim == 3 and a.shape[2] in (2, 3, 4)):
+        if min(a.shape[:2]) < 1:
+            raise InvalidImageError("The image is empty (it has no pixels).")
+        return a
+    raise InvalidImageError(
+        f"Expected a greyscale, RGB or RGBA image, got an array of shape {tuple(a.shape)}."
+    )
+
+
+def ink_map(image: np.ndarray) -> np.ndarray:
+    """Return where the ink is: float32 (H, W), 1 for full ink and 0 for background.
+
+    - An image with real transparency (a sketchpad layer, a transparent PNG) is
+      read by its alpha channel: whatever is painted is ink, whatever colour.
+    - Otherwise the background is the median of the border pixels, and ink is
+      whatever departs from it the most, darker or lighter. So dark-on-light
+      scans and white-on-black MNIST both work.
+
+    Raises ``NoInkError`` when nothing stands out from the background.
+    """
+    a = _check_shape(np.asarray(image))
+    channels = 1 if a.ndim == 2 else a.shape[2]
+    if channels in (2, 4):
+        alpha = as_float_image(a[:, :, -1])
+        if alpha.min() < 0.98:
+            return _normalise_contrast(alpha, background=0.0)
+        a = a[:, :, :-1]
+        channels -= 1
+    grey = as_float_image(a)
+    if channels == 3:
+        grey = grey @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    elif grey.ndim == 3:
+        grey = grey[:, :, 0]
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    background = float(np.median(border))
+    if background - grey.min() >= grey.max() - background:
+        ink = background - grey
+    else:
+        ink = grey - background
+    return _normalise_contrast(ink, background=0.0)
+
+
+def _normalise_contrast(ink: np.ndarray, background: float) -> np.ndarray:
+    """Scale ink so the strongest is 1, and drop the faint paper texture below PAPER_FLOOR."""
+    ink = ink - background
+    strongest = float(ink.max())
+    if strongest < MIN_CONTRAST:
+        raise NoInkError("The image is blank: draw or upload a character first.")
+    ink = (ink / strongest - PAPER_FLOOR) / (1.0 - PAPER_FLOOR)
+    return np.clip(ink, 0.0, 1.0, out=ink).astype(np.float32, copy=False)
+
+
+def ink_bbox(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> tuple[int, int, int, int]:
+    """Return (top, bottom, left, right), inclusive, of the pixels above ``threshold``."""
+    mask = ink > threshold
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        raise NoInkError("The image is blank: draw or upload a character first.")
+    cols = np.flatnonzero(mask.any(axis=0))
+    return int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])
+
+
+def resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Resize a float image; area-averaging when shrinking, bilinear when enlarging."""
+    h, w = image.shape
+    shrinking = height * width < h * w
+    method = Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR
+    out = Image.fromarray(np.ascontiguousarray(image, dtype=np.float32), mode="F")
+    return np.array(out.resize((width, height), method), dtype=np.float32)
+
+
+def restore_hairlines(work: np.ndarray) -> np.ndarray:
+    """Bring strokes that area-averaging has dimmed back to full ink.
+
+    Shrinking a big canvas averages a hairline with the paper around it, so
+    the whole line comes out grey (0.3, say), and only crossings come out
+    darker. Scaling by a typical ink level, not the darkest pixel, restores it.
+    """
+    strong = work[work > 0.2 * float(work.max())]
+    level = float(np.percentile(strong, 60)) if strong.size else 1.0
+    return np.clip(work / max(level, 1e-6), 0.0, 1.0)
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """Estimate the mean stroke width of a binary drawing, in pixels.
+
+    A stroke of length L and width W covers about L*W pixels and has about 2*L
+    pixels on its edge, so W is about 2 * area / edge. Cheap, and good enough
+    to tell a hairline from a fat brush.
+    """
+    area = int(mask.sum())
+    if area == 0:
+        return 0.0
+    padded = np.pad(mask, 1)
+    interior = (
+        padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:] & mask
+    )
+    edge = area - int(interior.sum())
+    return 2.0 * area / max(edge, 1)
+
+
+def _morph(image: np.ndarray, size: int, op) -> np.ndarray:
+    """Grey dilation (op=np.maximum) or erosion (np.minimum) with a size x size square.
+
+    Separable, so it costs 2 * size array operations. ``image`` must have a
+    background margin of at least size / 2, because shifts wrap around.
+    """
+    offsets = [o for o in range(-(size // 2), size - size // 2) if o]
+    out = image
+    for axis in (0, 1):
+        acc = out.copy()
+        for offset in offsets:
+            op(acc, np.roll(out, offset, axis=axis), out=acc)
+        out = acc
+    return out
+
+
+def normalise_stroke(work: np.ndarray) -> np.ndarray:
+    """Thicken hairlines and thin fat brush strokes towards TARGET_STROKE.
+
+    ``work`` is the drawing at WORK_SIZE with a margin of background around it.
+    """
+    width = stroke_width(work > 0.5)
+    gap = TARGET_STROKE - width
+    if abs(gap) <= STROKE_TOLERANCE:
+        return work
+    size = min(int(round(abs(gap))) + 1, 2 * _PAD)
+    if gap > 0:
+        return _morph(work, size, np.maximum)
+    thinned = _morph(work, size, np.minimum)
+    # A fat brush can hide thin parts: never erase a stroke altogether.
+    if (thinned > 0.5).sum() < 0.25 * (work > 0.5).sum() * TARGET_STROKE / width:
+        return work
+    return thinned
+
+
+def centre_by_mass(glyph: np.ndarray, size: int = MODEL_SIZE) -> np.ndarray:
+    """Paste ``glyph`` into a size x size square with its centre of mass at the centre."""
+    h, w = glyph.shape
+    total = float(glyph.sum())
+    ys, xs = np.indices(glyph.shape)
+    cy = float((ys * glyph).sum()) / total if total else (h - 1) / 2
+    cx = float((xs * glyph).sum()) / total if total else (w - 1) / 2
+    top = int(np.clip(round((size - 1) / 2 - cy), 0, size - h))
+    left = int(np.clip(round((size - 1) / 2 - cx), 0, size - w))
+    out = np.zeros((size, size), dtype=np.float32)
+    out[top : top + h, left : left + w] = glyph
+    return out
+
+
+def to_model_input(image: np.ndarray) -> np.ndarray:
+    """Turn a drawing, scan or photo into the model's 28x28 uint8 input (white ink on black).
+
+    Steps: find the ink (either polarity, or alpha), crop to it, bring the
+    strokes to MNIST width, fit the longer side into 20 px keeping the aspect
+    ratio, and put the centre of mass at the centre of 28x28.
+
+    Raises ``NoInkError`` for a blank image and ``InvalidImageError`` for an
+    array that is not an image.
+    """
+    ink = ink_map(image)
+    top, bottom, left, right = ink_bbox(ink)
+    crop = ink[top : bottom + 1, left : right + 1]
+
+    h, w = crop.shape
+    scale = WORK_SIZE / max(h, w)
+    work = resize(crop, max(1, round(h * scale)), max(1, round(w * scale)))
+    work = restore_hairlines(work)
+    work = normalise_stroke(np.pad(work, _PAD))
+
+    top, bottom, left, right = ink_bbox(work, threshold=0.05)
+    work = work[top : bottom + 1, left : right + 1]
+    h, w = work.shape
+    scale = FIT_BOX / max(h, w)
+    glyph = resize(work, max(1, round(h * scale)), max(1, round(w * scale)))
+    out = centre_by_mass(np.clip(glyph, 0.0, 1.0))
+    return np.round(out * 255.0).astype(np.uint8)

@@ -1,0 +1,1 @@
+"""Training the recognizer's Keras CNNs. Imports TensorFlow; never used while serving."""

@@ -1,0 +1,94 @@
+"""Assemble train / validation / test sets for a task from the data sources it is given.
+
+- digits: MNIST. Validation is 5,000 training images set aside (seeded), never the test set.
+- letters, characters: any mix of femnist, unipen, emnist and mnist. Sources with
+  writer ids are split by **writer**, so validation and test measure writers the
+  model has never seen. EMNIST and MNIST have no writer ids; their own official
+  train/test split (which separates writers) is used instead.
+
+Labels come back as indices into the task's label list (``recognizer.labels.MODEL_LABELS``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from recognizer.labels import BYCLASS, MODEL_LABELS
+from training.data import emnist, femnist, mnist, unipen
+from training.data.base import Split, concat, writer_split
+
+DEFAULT_SOURCES = {"digits": "mnist", "letters": "femnist,unipen", "characters": "femnist,unipen"}
+WRITER_FRACTIONS = (0.075, 0.075)
+"""Share of writers held out for validation and for test, in sources that name their writers."""
+
+
+@dataclass
+class TaskData:
+    labels: list[str]
+    train: Split
+    val: Split
+    test: Split
+    sources: dict = field(default_factory=dict)
+    """What each source contributed, for the report."""
+
+
+def _to_task(split: Split, labels: list[str]) -> Split:
+    """Keep the samples whose class is in ``labels``, relabelled as indices into ``labels``."""
+    index = {BYCLASS.index(c): i for i, c in enumerate(labels)}
+    keep = np.isin(split.y, list(index))
+    out = split.take(np.flatnonzero(keep))
+    out.y = np.array([index[int(v)] for v in out.y], dtype=np.int64)
+    return out
+
+
+def _random_split(n: int, val: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    order = np.random.default_rng(seed).permutation(n)
+    return np.sort(order[val:]), np.sort(order[:val])
+
+
+def load_task(
+    task: str,
+    sources: str | None = None,
+    data_dir: str | None = None,
+    emnist_zip: str | None = None,
+    limit: int | None = None,
+    seed: int = 42,
+) -> TaskData:
+    """Load and split the data for ``task`` ('digits', 'letters' or 'characters')."""
+    labels = MODEL_LABELS[task]
+    names = (sources or DEFAULT_SOURCES[task]).split(",")
+    trains, vals, tests, info = [], [], [], {}
+    for name in names:
+        if name == "mnist":
+            parts = mnist.load(data_dir if task == "digits" else _sub(data_dir, "mnist"), limit)
+            tr, va = _random_split(len(parts["train"]), min(5000, len(parts["train"]) // 10), seed)
+            pieces = [parts["train"].take(tr), parts["train"].take(va), parts["test"]]
+        elif name == "emnist":
+            parts = emnist.load(emnist_zip, _sub(data_dir, "emnist-sample"), limit)
+            tr, va = _random_split(len(parts["train"]), len(parts["train"]) // 10, seed)
+            pieces = [parts["train"].take(tr), parts["train"].take(va), parts["test"]]
+        elif name in ("femnist", "unipen"):
+            module = femnist if name == "femnist" else unipen
+            path = _sub(data_dir, name) or module.DEFAULT_PATH
+            split = module.load(path, limit)
+            pieces = [split.take(i) for i in writer_split(split.writer, WRITER_FRACTIONS, seed)]
+        else:
+            raise SystemExit(f"unknown source {name!r}; use mnist, emnist, femnist, unipen")
+        pieces = [_to_task(p, labels) for p in pieces]
+        trains.append(pieces[0])
+        vals.append(pieces[1])
+        tests.append(pieces[2])
+        info[name] = {
+            "train": len(pieces[0]),
+            "val": len(pieces[1]),
+            "test": len(pieces[2]),
+            "writer_disjoint": name in ("femnist", "unipen"),
+        }
+    return TaskData(labels, concat(trains), concat(vals), concat(tests), info)
+
+
+def _sub(data_dir: str | None, name: str) -> str | None:
+    """For multi-source tasks, ``--data-dir`` is a folder holding one sub-folder a source."""
+    return f"{data_dir}/{name}" if data_dir else None
