@@ -7,7 +7,8 @@ The float and int8 models are scored on the same test set, int8 through the
 very ``Recognizer`` code the app uses, and the export fails if int8 is more
 than ``--max-drop`` points worse. Writes ``<out>/<task>.tflite``,
 ``<task>.json`` (labels, input spec, accuracy, data, commands, sha256, date)
-and ``<task>_confusion.png``.
+``<task>_confusion.png``, and ``<task>.weights.npz`` (the float weights,
+which ``training.retrain`` fine-tunes; see ``export/float_model.py``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from export.confusion import confusion_matrix, save_confusion_png
+from export.float_model import save_float_weights
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -126,6 +128,7 @@ def main(argv=None) -> dict:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{args.task}.tflite").write_bytes(content)
+    save_float_weights(model, out / f"{args.task}.weights.npz")
     confusion = confusion_matrix(data.test.y, int8_pred, len(data.labels))
     save_confusion_png(confusion, data.labels, out / f"{args.task}_confusion.png",
                        title=f"{args.task}: int8 on {len(x_test)} test images")
@@ -149,6 +152,7 @@ def main(argv=None) -> dict:
             "training": {
                 "data": report["data"],
                 "command": report["command"],
+                "args": report["args"],
                 "epochs": report["epochs"],
                 "seconds": report["train_seconds"],
                 "tensorflow": tf.__version__,

@@ -33,37 +33,39 @@ def seed(num_classes: int) -> keras.Model:
     )
 
 
-def seed_wide(num_classes: int) -> keras.Model:
-    """``seed`` with 'same' padding and BatchNorm from the first layer, so that the later
-    convolutions see 14x14 and 7x7 maps instead of 13x13 and 6x6: about 230k parameters
-    with 62 classes, still under 300 KB as int8."""
+def seed_nopool(num_classes: int) -> keras.Model:
+    """``seed`` without its first max-pooling, and with BatchNorm after every convolution.
+
+    The first block then sees 28x28 instead of 13x13, which is where thin strokes
+    are told apart (this is the layout of the best single Kaggle MNIST CNNs).
+    About 205k parameters with 10 classes and 260k with 62: under 300 KB as int8.
+    """
     return keras.Sequential(
         [
             keras.Input((28, 28, 1)),
-            layers.Conv2D(32, 3, padding="same", activation="relu"),
+            layers.Conv2D(32, 3, activation="relu"),
             layers.BatchNormalization(),
-            layers.MaxPooling2D(),
-            layers.Conv2D(32, 3, padding="same", activation="relu"),
+            layers.Conv2D(32, 3, activation="relu"),
             layers.BatchNormalization(),
             layers.Conv2D(32, 5, strides=2, padding="same", activation="relu"),
             layers.BatchNormalization(),
-            layers.Dropout(0.3),
-            layers.Conv2D(64, 3, padding="same", activation="relu"),
+            layers.Dropout(0.4),
+            layers.Conv2D(64, 3, activation="relu"),
             layers.BatchNormalization(),
             layers.Conv2D(64, 3, activation="relu"),
             layers.BatchNormalization(),
             layers.Conv2D(64, 5, strides=2, padding="same", activation="relu"),
             layers.BatchNormalization(),
-            layers.Dropout(0.3),
+            layers.Dropout(0.4),
             layers.Flatten(),
-            layers.Dropout(0.3),
+            layers.Dropout(0.4),
             layers.Dense(num_classes, activation="softmax"),
         ],
-        name="seed_wide",
+        name="seed_nopool",
     )
 
 
-ARCHITECTURES = {"seed": seed, "seed_wide": seed_wide}
+ARCHITECTURES = {"seed": seed, "seed_nopool": seed_nopool}
 
 
 def build(name: str, num_classes: int) -> keras.Model:

@@ -12,6 +12,7 @@ Labels come back as indices into the task's label list (``recognizer.labels.MODE
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -62,18 +63,19 @@ def load_task(
     trains, vals, tests, info = [], [], [], {}
     for name in names:
         if name == "mnist":
-            parts = mnist.load(data_dir if task == "digits" else _sub(data_dir, "mnist"), limit)
+            parts = mnist.load(_sub(data_dir, "mnist"), limit)
             tr, va = _random_split(len(parts["train"]), min(5000, len(parts["train"]) // 10), seed)
             pieces = [parts["train"].take(tr), parts["train"].take(va), parts["test"]]
         elif name == "emnist":
-            parts = emnist.load(emnist_zip, _sub(data_dir, "emnist-sample"), limit)
+            parts = emnist.load(emnist_zip, _sub(data_dir, "emnist-sample") if data_dir else None, limit)
             tr, va = _random_split(len(parts["train"]), len(parts["train"]) // 10, seed)
             pieces = [parts["train"].take(tr), parts["train"].take(va), parts["test"]]
         elif name in ("femnist", "unipen"):
             module = femnist if name == "femnist" else unipen
             path = _sub(data_dir, name) or module.DEFAULT_PATH
             split = module.load(path, limit)
-            pieces = [split.take(i) for i in writer_split(split.writer, WRITER_FRACTIONS, seed)]
+            held = fixture_writers(name)
+            pieces = [split.take(i) for i in writer_split(split.writer, WRITER_FRACTIONS, seed, held)]
         else:
             raise SystemExit(f"unknown source {name!r}; use mnist, emnist, femnist, unipen")
         pieces = [_to_task(p, labels) for p in pieces]
@@ -89,6 +91,24 @@ def load_task(
     return TaskData(labels, concat(trains), concat(vals), concat(tests), info)
 
 
+def fixture_writers(source: str) -> set[str]:
+    """Writers whose samples the repository's tests use: they are never trained on."""
+    fixtures = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
+    if source == "unipen":
+        return {s["writer"] for s in unipen.read(fixtures / "unipen_sample.jsonl.gz")}
+    if source == "femnist":
+        with np.load(fixtures / "femnist_sample.npz") as data:
+            return set(data["writer"].astype(str))
+    return set()
+
+
 def _sub(data_dir: str | None, name: str) -> str | None:
-    """For multi-source tasks, ``--data-dir`` is a folder holding one sub-folder a source."""
-    return f"{data_dir}/{name}" if data_dir else None
+    """The folder of source ``name``: ``<data-dir>/<name>`` when it exists, else ``<data-dir>`` itself.
+
+    So ``--data-dir ../shared/data/mnist`` (the IDX files) and ``--data-dir ../shared/data``
+    (one sub-folder a source) both work.
+    """
+    if not data_dir:
+        return None
+    sub = Path(data_dir) / name
+    return str(sub) if sub.exists() else data_dir

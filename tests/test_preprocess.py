@@ -1,0 +1,135 @@
+"""The shared preprocessing: what the model sees must not depend on where, how big, or in which
+polarity a character was drawn. Property tests draw real pen trajectories and MNIST digits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from recognizer import InvalidImageError, NoInkError
+from recognizer.preprocess import FIT_BOX, MODEL_SIZE, TARGET_STROKE, to_model_input
+from helpers import load_mnist_sample, load_unipen_sample, paste
+from training.data.unipen import draw_strokes
+
+MNIST_X, MNIST_Y = load_mnist_sample()
+STROKES = load_unipen_sample()
+
+
+def ink_iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Overlap of the ink of two 28x28 model inputs."""
+    ma, mb = a > 96, b > 96
+    return float((ma & mb).sum() / max((ma | mb).sum(), 1))
+
+
+def test_output_is_28x28_uint8_fitted_and_centred():
+    out = to_model_input(MNIST_X[0])
+    assert out.shape == (MODEL_SIZE, MODEL_SIZE) and out.dtype == np.uint8
+    rows, cols = np.nonzero(out > 0)
+    assert rows.max() - rows.min() + 1 <= FIT_BOX + 1
+    assert cols.max() - cols.min() + 1 <= FIT_BOX + 1
+    ys, xs = np.indices(out.shape)
+    w = out.astype(float)
+    assert abs((ys * w).sum() / w.sum() - 13.5) <= 1.0
+    assert abs((xs * w).sum() / w.sum() - 13.5) <= 1.0
+
+
+def test_deterministic():
+    image = np.asarray(draw_strokes(STROKES[0]["strokes"], STROKES[0]["y_up"]))
+    assert np.array_equal(to_model_input(image), to_model_input(image.copy()))
+
+
+@settings(max_examples=25, deadline=None)
+@given(index=st.integers(0, len(MNIST_X) - 1), dy=st.integers(0, 200), dx=st.integers(0, 200),
+       scale=st.sampled_from([1, 3, 8]))
+def test_translation_does_not_change_the_model_input(index, dy, dx, scale):
+    digit = np.kron(MNIST_X[index], np.ones((scale, scale), np.uint8))
+    here = paste(digit, (300, 300), (10, 10))
+    there = paste(digit, (300 + 200, 300 + 200), (10 + dy, 10 + dx))
+    assert np.array_equal(to_model_input(here), to_model_input(there))
+
+
+@settings(max_examples=25, deadline=None)
+@given(index=st.integers(0, len(STROKES) - 1), height=st.floats(60, 700), brush=st.floats(2, 45))
+def test_size_and_brush_width_barely_change_the_model_input(index, height, brush):
+    sample = STROKES[index]
+    reference = to_model_input(draw_strokes(sample["strokes"], sample["y_up"], (400, 400), 200, None, 12))
+    drawn = to_model_input(draw_strokes(sample["strokes"], sample["y_up"], (800, 800), height, None,
+                                        min(brush, height / 4)))
+    assert ink_iou(reference, drawn) > 0.45
+
+
+@settings(max_examples=25, deadline=None)
+@given(index=st.integers(0, len(MNIST_X) - 1), paper=st.integers(150, 255), ink=st.integers(0, 60))
+def test_both_polarities_give_the_same_input(index, paper, ink):
+    """A white-on-black digit and its dark-on-light print (any paper and ink shade) read the same."""
+    light_on_dark = paste(MNIST_X[index], (60, 60), (16, 16))
+    alpha = light_on_dark.astype(np.float32) / 255
+    dark_on_light = np.round(paper - alpha * (paper - ink)).astype(np.uint8)
+    a, b = to_model_input(light_on_dark), to_model_input(dark_on_light)
+    assert np.abs(a.astype(int) - b.astype(int)).mean() < 4
+    assert np.array_equal(to_model_input(255 - light_on_dark), a)
+
+
+def test_transparent_background_reads_the_alpha_channel():
+    ink = paste(MNIST_X[1], (100, 100), (30, 30))
+    rgba = np.zeros((100, 100, 4), np.uint8)
+    rgba[..., 0] = 200  # coloured ink on a transparent canvas
+    rgba[..., 3] = ink
+    assert np.abs(to_model_input(rgba).astype(int) - to_model_input(ink).astype(int)).mean() < 2
+
+
+def test_hairlines_and_fat_brushes_both_come_out_mnist_wide():
+    """A 2 px pen on a big canvas and a 60 px brush both end up with MNIST-like strokes."""
+    sample = next(s for s in STROKES if s["label"] == "2")
+    widths = []
+    for brush in (2, 12, 60):
+        out = to_model_input(draw_strokes(sample["strokes"], sample["y_up"], (800, 800), 500, None, brush))
+        mask = out > 127
+        edge = mask & ~(np.roll(mask, 1, 0) & np.roll(mask, -1, 0) & np.roll(mask, 1, 1) & np.roll(mask, -1, 1))
+        widths.append(2 * mask.sum() / max(edge.sum(), 1))
+    assert max(widths) - min(widths) < 1.2
+    assert all(1.5 <= w <= 4.0 for w in widths), widths
+
+
+def test_target_stroke_matches_mnist():
+    """TARGET_STROKE was measured on MNIST; MNIST digits should mostly pass through unchanged in width."""
+    from recognizer.preprocess import WORK_SIZE, ink_bbox, ink_map, resize, restore_hairlines, stroke_width
+
+    widths = []
+    for image in MNIST_X[:200]:
+        ink = ink_map(image)
+        t, b, left, r = ink_bbox(ink)
+        crop = ink[t : b + 1, left : r + 1]
+        s = WORK_SIZE / max(crop.shape)
+        work = restore_hairlines(resize(crop, max(1, round(crop.shape[0] * s)), max(1, round(crop.shape[1] * s))))
+        widths.append(stroke_width(np.pad(work, 16) > 0.5))
+    assert abs(np.median(widths) - TARGET_STROKE) < 1.0
+
+
+@pytest.mark.parametrize("shape", [(28, 28), (800, 800), (800, 800, 3), (800, 800, 4), (5, 3000)])
+@pytest.mark.parametrize("value", [0, 128, 255])
+def test_blank_images_raise_no_ink(shape, value):
+    image = np.full(shape, value, np.uint8)
+    if len(shape) == 3 and shape[2] == 4:
+        image[..., 3] = 255
+    with pytest.raises(NoInkError):
+        to_model_input(image)
+
+
+def test_fully_transparent_canvas_raises_no_ink():
+    with pytest.raises(NoInkError):
+        to_model_input(np.zeros((300, 300, 4), np.uint8))
+
+
+@pytest.mark.parametrize("bad", [np.zeros((0, 5)), np.zeros((4, 4, 7)), np.zeros((2, 2, 2, 2)),
+                                 np.full((9, 9), np.nan)])
+def test_arrays_that_are_not_images_raise_invalid_image(bad):
+    with pytest.raises(InvalidImageError):
+        to_model_input(bad)
+
+
+def test_float_and_uint8_inputs_agree():
+    image = paste(MNIST_X[3], (50, 50), (10, 10))
+    assert np.array_equal(to_model_input(image), to_model_input(image.astype(np.float32) / 255))

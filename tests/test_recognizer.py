@@ -1,0 +1,215 @@
+"""The Recognizer with the committed models: accuracy on real handwriting, every input type,
+every error, thread safety, and no TensorFlow."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+from helpers import load_mnist_sample, load_unipen_sample, paste, sketchpad_value
+from PIL import Image
+
+from recognizer import MODEL_NAMES, InvalidImageError, NoInkError, Recognizer
+from training.data.unipen import draw_strokes
+
+MODELS = Path(__file__).resolve().parent.parent / "models"
+MNIST_X, MNIST_Y = load_mnist_sample()
+STROKES = load_unipen_sample()
+
+
+@pytest.fixture(scope="module")
+def digits() -> Recognizer:
+    return Recognizer.load("digits")
+
+
+def available(name: str) -> bool:
+    return (MODELS / f"{name}.tflite").exists()
+
+
+def test_committed_models_are_int8_small_and_match_their_metadata():
+    import hashlib
+
+    for name in MODEL_NAMES:
+        if not available(name):
+            continue
+        content = (MODELS / f"{name}.tflite").read_bytes()
+        meta = json.loads((MODELS / f"{name}.json").read_text())
+        assert len(content) <= 300 * 1024
+        assert meta["sha256"] == hashlib.sha256(content).hexdigest()
+        rec = Recognizer.load(name)
+        details = rec._interpreter(1).get_input_details()[0]
+        assert details["dtype"] == np.int8 and rec._local.out["dtype"] == np.int8
+        assert rec.labels == meta["labels"] and len(rec.labels) == {"digits": 10, "letters": 52,
+                                                                       "characters": 62}[name]
+        assert meta["accuracy"]["float"]["accuracy"] - meta["accuracy"]["int8"]["accuracy"] <= 0.001
+
+
+def test_digits_reads_the_mnist_sample(digits):
+    preds = digits.predict_batch(list(MNIST_X))
+    accuracy = np.mean([p.label == str(y) for p, y in zip(preds, MNIST_Y)])
+    assert accuracy >= 0.99
+
+
+def test_digits_drawn_as_strokes_on_a_big_canvas(digits):
+    """Real pen trajectories drawn on an 800x800 sketchpad, anywhere, any size, any brush."""
+    rng = np.random.default_rng(7)
+    samples = [s for s in STROKES if s["label"].isdigit()]
+    right = 0
+    for s in samples:
+        height = rng.uniform(120, 600)
+        centre = (rng.uniform(height / 2, 800 - height / 2),) * 2
+        alpha = draw_strokes(s["strokes"], s["y_up"], (800, 800), height, centre, rng.uniform(4, 40))
+        right += digits.predict(sketchpad_value(alpha)).label == s["label"]
+    assert right / len(samples) >= 0.9
+
+
+def test_prediction_fields(digits):
+    p = digits.predict(MNIST_X[0], top_k=3)
+    assert p.label == p.top_k[0][0] == str(MNIST_Y[0])
+    assert 0.0 <= p.confidence <= 1.0 and p.confidence == p.top_k[0][1]
+    assert len(p.top_k) == 3 and [c for _, c in p.top_k] == sorted((c for _, c in p.top_k), reverse=True)
+    assert p.model_input.shape == (28, 28) and p.model_input.dtype == np.uint8
+
+
+def _digit_image(index: int = 0) -> np.ndarray:
+    """A dark-on-light print of an MNIST digit, as a scan would be."""
+    return 255 - paste(np.kron(MNIST_X[index], np.ones((4, 4), np.uint8)), (160, 140), (20, 14))
+
+
+@pytest.mark.parametrize("kind", ["pil", "array_gray", "array_rgb", "array_rgba", "float", "path", "bytes",
+                                  "jpeg", "sketchpad_pil", "sketchpad_paths"])
+def test_every_input_type(digits, kind, tmp_path):
+    image = _digit_image()
+    expected = str(MNIST_Y[0])
+    png = io.BytesIO()
+    Image.fromarray(image).save(png, "PNG")
+    if kind == "pil":
+        value = Image.fromarray(image)
+    elif kind == "array_gray":
+        value = image
+    elif kind == "array_rgb":
+        value = np.dstack([image] * 3)
+    elif kind == "array_rgba":
+        value = np.dstack([image] * 3 + [np.full_like(image, 255)])
+    elif kind == "float":
+        value = image.astype(np.float64) / 255
+    elif kind == "path":
+        (tmp_path / "d.png").write_bytes(png.getvalue())
+        value = str(tmp_path / "d.png")
+    elif kind == "bytes":
+        value = png.getvalue()
+    elif kind == "jpeg":
+        buf = io.BytesIO()
+        Image.fromarray(image).save(buf, "JPEG", quality=70)
+        value = buf.getvalue()
+    else:
+        sketch = sketchpad_value(255 - image)
+        if kind == "sketchpad_pil":
+            value = {k: ([Image.fromarray(a) for a in v] if k == "layers" else Image.fromarray(v))
+                     for k, v in sketch.items()}
+        else:
+            value = {"background": None, "composite": None, "layers": []}
+            for i, layer in enumerate(sketch["layers"]):
+                Image.fromarray(layer).save(tmp_path / f"layer{i}.png")
+                value["layers"].append(str(tmp_path / f"layer{i}.png"))
+    assert digits.predict(value).label == expected
+
+
+def test_sketchpad_uses_layers_not_the_background(digits):
+    """A photo loaded as the sketchpad background must not be read when the user has drawn on a layer."""
+    sketch = sketchpad_value(255 - _digit_image(1))
+    noise = np.random.default_rng(0).integers(0, 255, sketch["background"].shape, dtype=np.uint8)
+    sketch["background"] = noise
+    assert digits.predict(sketch).label == str(MNIST_Y[1])
+
+
+@pytest.mark.parametrize("value", [
+    None,
+    {"background": None, "layers": [], "composite": None},
+    {"background": np.full((800, 800, 4), 255, np.uint8), "layers": [np.zeros((800, 800, 4), np.uint8)],
+     "composite": np.full((800, 800, 4), 255, np.uint8)},
+    np.full((800, 800), 255, np.uint8),
+    np.zeros((64, 64, 4), np.uint8),
+])
+def test_empty_canvases_raise_no_ink(digits, value):
+    with pytest.raises(NoInkError) as err:
+        digits.predict(value)
+    assert "draw" in str(err.value).lower() or "blank" in str(err.value).lower()
+
+
+@pytest.mark.parametrize("value", [
+    b"",
+    b"this is not an image",
+    np.zeros((3, 3, 3, 3)),
+    {"strokes": []},
+    12345,
+])
+def test_invalid_input_raises_invalid_image(digits, value):
+    with pytest.raises(InvalidImageError) as err:
+        digits.predict(value)
+    assert str(err.value) and "Traceback" not in str(err.value)
+
+
+def test_truncated_png_and_decompression_bomb(digits):
+    png = io.BytesIO()
+    Image.fromarray(_digit_image()).save(png, "PNG")
+    with pytest.raises(InvalidImageError):
+        digits.predict(png.getvalue()[: len(png.getvalue()) // 2])
+    bomb = io.BytesIO()
+    Image.new("1", (30000, 30000)).save(bomb, "PNG")
+    assert len(bomb.getvalue()) < 200_000
+    with pytest.raises(InvalidImageError, match="too large"):
+        digits.predict(bomb.getvalue())
+
+
+def test_predict_batch_matches_predict(digits):
+    images = [MNIST_X[i] for i in range(20)]
+    batch = digits.predict_batch(images)
+    single = [digits.predict(im) for im in images]
+    assert [b.label for b in batch] == [s.label for s in single]
+    assert np.allclose([b.confidence for b in batch], [s.confidence for s in single], atol=1e-6)
+    assert digits.predict_batch([]) == []
+
+
+def test_predict_is_thread_safe(digits):
+    images = [MNIST_X[i] for i in range(64)]
+    expected = [digits.predict(im).top_k for im in images]
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda im: digits.predict(im).top_k, images * 4))
+    assert results == expected * 4
+
+
+def test_serving_never_imports_tensorflow():
+    code = (
+        "import sys, numpy as np\n"
+        "from recognizer import Recognizer\n"
+        "r = Recognizer.load('digits')\n"
+        "r.predict(np.eye(28, dtype=np.uint8) * 255)\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'gradio')]\n"
+        "print(r.interpreter_package)\n"
+        "assert not bad, bad\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=MODELS.parent)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ai-edge-litert"
+
+
+def test_cli_predicts_files_as_json(tmp_path):
+    paths = []
+    for i in range(3):
+        Image.fromarray(_digit_image(i)).save(tmp_path / f"{i}.png")
+        paths.append(str(tmp_path / f"{i}.png"))
+    (tmp_path / "bad.png").write_text("not an image")
+    out = subprocess.run([sys.executable, "-m", "recognizer", "predict", *paths, str(tmp_path / "bad.png"),
+                          "--model", "digits", "--top-k", "2", "--json"],
+                         capture_output=True, text=True, cwd=MODELS.parent)
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["label"] for r in rows[:3]] == [str(MNIST_Y[i]) for i in range(3)]
+    assert all(len(r["top_k"]) == 2 for r in rows[:3])
+    assert "error" in rows[3] and out.returncode == 1
