@@ -1,0 +1,50 @@
+"""Command line for the feedback store.
+
+    python -m recognizer.feedback export --format npz OUT [--model digits] [--dir data/feedback]
+    python -m recognizer.feedback export --format csv OUT
+    python -m recognizer.feedback status
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from recognizer.feedback.export import write_csv, write_npz
+from recognizer.feedback.service import DEFAULT_DIR
+from recognizer.feedback.store import FILENAME, FeedbackStore
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m recognizer.feedback", description=__doc__.split("\n")[0])
+    p.add_argument("--dir", default=os.environ.get("HWR_FEEDBACK_DIR") or DEFAULT_DIR,
+                   help="feedback data folder (default $HWR_FEEDBACK_DIR or ./data/feedback)")
+    sub = p.add_subparsers(dest="command", required=True)
+    export = sub.add_parser("export", help="write the feedback as a training set")
+    export.add_argument("out")
+    export.add_argument("--format", choices=["npz", "csv"], default="npz")
+    export.add_argument("--model", help="only this model's feedback (digits, letters, characters)")
+    sub.add_parser("status", help="how many records are stored and how many are not yet in the sheet")
+    args = p.parse_args(argv)
+
+    if not (os.path.exists(os.path.join(args.dir, FILENAME))):
+        print(f"no feedback stored in {args.dir} (set --dir or HWR_FEEDBACK_DIR)", file=sys.stderr)
+        return 1
+    store = FeedbackStore(args.dir)
+    try:
+        if args.command == "status":
+            status = {"stored": store.count(), "pending": store.pending_count(), "path": str(store.path)}
+            print(json.dumps(status))
+        else:
+            write = write_npz if args.format == "npz" else write_csv
+            n = write(store.records(args.model), args.out)
+            print(f"wrote {n} records to {args.out}")
+    finally:
+        store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

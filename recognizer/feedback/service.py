@@ -1,0 +1,138 @@
+"""What the app calls: validate a piece of feedback, store it durably, and let Sheets catch up later.
+
+    service = FeedbackService.from_env()
+    record_id = service.submit(model_name, model_sha256, labels, prediction, correct, correct_label, image)
+    service.status()   # {"stored", "pending", "sheets", "last_error", "last_sync"}
+    service.close()
+
+``submit`` only writes to the local SQLite file (a few milliseconds); the network
+is left to a background worker, so a slow or broken Google Sheets never slows a
+user down and never loses what they sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from recognizer.feedback.record import ORIGINAL_MAX_SIDE, FeedbackRecord, encode_png
+from recognizer.feedback.store import FeedbackStore, utc_now
+from recognizer.model import Prediction
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DIR = "data/feedback"
+
+
+class InvalidLabelError(ValueError):
+    """The correct label given is not one the model knows; the message can be shown to the user as is."""
+
+
+def describe_labels(labels: Sequence[str]) -> str:
+    """A short list of labels, with runs of consecutive characters joined: '0-9, A-Z, a-z'."""
+    runs: list[list[str]] = []
+    for label in labels:
+        if runs and len(label) == 1 == len(runs[-1][1]) and ord(label) == ord(runs[-1][1]) + 1:
+            runs[-1][1] = label
+        else:
+            runs.append([label, label])
+    return ", ".join(a if a == b else f"{a}-{b}" for a, b in runs)
+
+
+def checked_label(labels: Sequence[str], predicted: str, correct: bool, correct_label: str | None) -> str:
+    """The label to store: the prediction when it was right, else the user's label if the model knows it."""
+    if correct:
+        return predicted
+    label = (correct_label or "").strip()
+    if not label:
+        raise InvalidLabelError("Please type the correct character, so the model can learn from its mistake.")
+    if label not in labels:
+        shown = f"“{label}” is" if label.isalnum() and len(label) <= 10 else "That is"
+        known = describe_labels(labels)
+        raise InvalidLabelError(f"{shown} not a character this model knows. Type one of {known}.")
+    if label == predicted:
+        raise InvalidLabelError(
+            f"You said the guess “{predicted}” was wrong but typed the same character. "
+            "Type the character you meant, or mark the guess as right."
+        )
+    return label
+
+
+class FeedbackService:
+    """Stores feedback in a :class:`FeedbackStore` and, if given one, wakes a Sheets sync worker."""
+
+    def __init__(self, store: FeedbackStore, sync=None):
+        self.store = store
+        self.sync = sync
+        """A started ``recognizer.feedback.sheets.SheetSync``, or None when Sheets is not configured."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> FeedbackService:
+        """Store in $HWR_FEEDBACK_DIR (default ./data/feedback); sync to Sheets if credentials are set."""
+        from recognizer.feedback import sheets
+
+        store = FeedbackStore(environ.get("HWR_FEEDBACK_DIR") or DEFAULT_DIR)
+        sync = sheets.sync_from_env(store, environ)
+        if sync is not None:
+            sync.start()
+        return cls(store, sync)
+
+    def submit(
+        self,
+        model_name: str,
+        model_sha256: str,
+        labels: Sequence[str],
+        prediction: Prediction,
+        correct: bool,
+        correct_label: str | None,
+        original_image: np.ndarray | None,
+    ) -> str:
+        """Store one piece of feedback durably and return its id. Raises InvalidLabelError for a bad label."""
+        label = checked_label(labels, prediction.label, correct, correct_label)
+        original = None
+        if original_image is not None:
+            try:
+                original = encode_png(original_image, ORIGINAL_MAX_SIDE)
+            except ValueError as e:  # keep the feedback even if the drawing cannot be kept
+                log.warning("feedback: original image not stored: %s", e)
+        record = FeedbackRecord(
+            id=str(uuid.uuid4()),
+            created_at=utc_now(),
+            model=model_name,
+            model_sha256=model_sha256,
+            predicted=prediction.label,
+            confidence=float(prediction.confidence),
+            top_k=[(str(k), float(p)) for k, p in prediction.top_k],
+            correct=bool(correct),
+            correct_label=label,
+            model_input_png=encode_png(prediction.model_input),
+            original_png=original,
+        )
+        self.store.add(record)
+        if self.sync is not None:
+            self.sync.wake()
+        return record.id
+
+    def status(self) -> dict:
+        """Counts and sync health, for the app's footer or a health endpoint.
+
+        ``pending`` counts records not yet in the sheet; with Sheets disabled they
+        wait locally and are sent once it is configured.
+        """
+        return {
+            "stored": self.store.count(),
+            "pending": self.store.pending_count(),
+            "sheets": "enabled" if self.sync is not None else "disabled",
+            "last_error": self.sync.last_error if self.sync is not None else None,
+            "last_sync": self.sync.last_sync if self.sync is not None else None,
+        }
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Stop the sync worker, after one last attempt of at most ``timeout`` seconds to flush."""
+        if self.sync is not None:
+            self.sync.stop(timeout)
+        self.store.close()

@@ -1,0 +1,136 @@
+"""The durable local store of feedback: one SQLite file, which is also the outbox for Sheets.
+
+WAL journal with ``synchronous=FULL``: a record acknowledged by :meth:`add` is on
+disk and survives a killed process or a power cut. WAL lets readers and one
+writer work at once; other threads share this object's connection behind a lock,
+other processes open their own and wait on SQLite's busy timeout.
+
+Sync state per row: ``sync_attempted_at`` is set before a row is sent to Sheets
+and ``synced_at`` once the send is confirmed. A row with the first and not the
+second had an uncertain outcome (a timeout, a crash): it may already be in the
+sheet, so the sender checks before it sends again.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+from recognizer.feedback.record import FeedbackRecord
+
+FILENAME = "feedback.sqlite3"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS feedback (
+    id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    model TEXT NOT NULL,
+    model_sha256 TEXT NOT NULL,
+    predicted TEXT NOT NULL,
+    confidence REAL NOT NULL,
+    top_k TEXT NOT NULL,
+    correct INTEGER NOT NULL,
+    correct_label TEXT NOT NULL,
+    model_input_png BLOB NOT NULL,
+    original_png BLOB,
+    sync_attempted_at TEXT,
+    synced_at TEXT
+);
+CREATE INDEX IF NOT EXISTS feedback_pending ON feedback (model) WHERE synced_at IS NULL;
+"""
+
+FIELDS = ("id", "created_at", "model", "model_sha256", "predicted", "confidence", "top_k", "correct",
+          "correct_label", "model_input_png", "original_png")
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+class FeedbackStore:
+    """Feedback records in ``<directory>/feedback.sqlite3``; safe across threads and processes."""
+
+    def __init__(self, directory: str | Path):
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.path = self.directory / FILENAME
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        with self._lock, self._db:
+            self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _write(self, sql: str, rows: list[tuple]) -> None:
+        """One transaction; BEGIN IMMEDIATE takes the write lock up front so it never deadlocks."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany(sql, rows)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    # -- records -----------------------------------------------------------------------------
+
+    def add(self, record: FeedbackRecord) -> None:
+        """Store ``record``; when this returns it is on disk."""
+        values = {f: getattr(record, f) for f in FIELDS} | {"top_k": json.dumps(record.top_k),
+                                                           "correct": int(record.correct)}
+        self._write(f"INSERT INTO feedback ({', '.join(FIELDS)}) VALUES ({', '.join('?' * len(FIELDS))})",
+                    [tuple(values[f] for f in FIELDS)])
+
+    def records(self, model: str | None = None) -> Iterator[FeedbackRecord]:
+        """Every record (of ``model``, if given), oldest first."""
+        where, params = ("WHERE model = ?", (model,)) if model else ("", ())
+        for row in self._query(f"SELECT {', '.join(FIELDS)} FROM feedback {where} ORDER BY rowid", params):
+            yield _record(row)
+
+    def count(self) -> int:
+        return self._query("SELECT count(*) FROM feedback")[0][0]
+
+    # -- outbox ------------------------------------------------------------------------------
+
+    def pending_count(self) -> int:
+        return self._query("SELECT count(*) FROM feedback WHERE synced_at IS NULL")[0][0]
+
+    def pending(self, limit: int) -> list[tuple[FeedbackRecord, bool]]:
+        """Up to ``limit`` unsynced records of one model, oldest first, each with 'was it attempted?'."""
+        rows = self._query(
+            f"SELECT {', '.join(FIELDS)}, sync_attempted_at IS NOT NULL FROM feedback "
+            "WHERE synced_at IS NULL "
+            "AND model = (SELECT model FROM feedback WHERE synced_at IS NULL ORDER BY rowid LIMIT 1) "
+            "ORDER BY rowid LIMIT ?",
+            (limit,),
+        )
+        return [(_record(row[:-1]), bool(row[-1])) for row in rows]
+
+    def mark_attempted(self, ids: list[str]) -> None:
+        self._write("UPDATE feedback SET sync_attempted_at = ? WHERE id = ?", [(utc_now(), i) for i in ids])
+
+    def clear_attempted(self, ids: list[str]) -> None:
+        """The send was refused outright, so nothing of it landed."""
+        self._write("UPDATE feedback SET sync_attempted_at = NULL WHERE id = ?", [(i,) for i in ids])
+
+    def mark_synced(self, ids: list[str]) -> None:
+        self._write("UPDATE feedback SET synced_at = ? WHERE id = ?", [(utc_now(), i) for i in ids])
+
+
+def _record(row: tuple) -> FeedbackRecord:
+    values = dict(zip(FIELDS, row, strict=True))
+    values["top_k"] = [(label, p) for label, p in json.loads(values["top_k"])]
+    values["correct"] = bool(values["correct"])
+    return FeedbackRecord(**values)

@@ -1,0 +1,209 @@
+"""The local feedback store: what a record holds, label checks, concurrency, crash safety, export."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import logging
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from feedback_helpers import digits, samples, submit, wrong_label
+
+from recognizer.feedback import FeedbackService, FeedbackStore, InvalidLabelError
+from recognizer.feedback.__main__ import main as feedback_cli
+from recognizer.feedback.record import COLUMNS, decode_png
+from recognizer.feedback.store import FILENAME
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def service(tmp_path):
+    service = FeedbackService.from_env({"HWR_FEEDBACK_DIR": str(tmp_path)})
+    yield service
+    service.close()
+
+
+def test_a_record_holds_everything_needed_to_learn_from_it(service, tmp_path):
+    prediction, drawing = samples()[0]
+    model = digits()
+    label = wrong_label(prediction)
+    record_id = service.submit(model.name, model.sha256, model.labels, prediction, False, label, drawing)
+
+    (record,) = FeedbackStore(tmp_path).records()
+    assert record.id == record_id and uuid.UUID(record_id).version == 4
+    assert abs(datetime.fromisoformat(record.created_at) - datetime.now().astimezone()) < timedelta(minutes=1)
+    assert datetime.fromisoformat(record.created_at).utcoffset() == timedelta(0)
+    assert (record.model, record.model_sha256) == ("digits", model.sha256)
+    assert (record.predicted, record.confidence) == (prediction.label, pytest.approx(prediction.confidence))
+    assert record.top_k == [(k, pytest.approx(p)) for k, p in prediction.top_k]
+    assert (record.correct, record.correct_label) == (False, label)
+    np.testing.assert_array_equal(decode_png(record.model_input_png), prediction.model_input)
+    original = decode_png(record.original_png)
+    assert original.shape == (256, 256, 4)  # the 280x280 drawing, shrunk
+    assert original[..., 3].max() == 255  # the ink survived
+    assert service.status() == {"stored": 1, "pending": 1, "sheets": "disabled", "last_error": None,
+                                "last_sync": None}
+
+
+def test_correct_needs_no_label_and_ignores_one(service):
+    submit(service, 0, correct=True, label=None)
+    submit(service, 1, correct=True, label="anything")
+    records = list(service.store.records())
+    assert [r.correct_label for r in records] == [samples()[0][0].label, samples()[1][0].label]
+    assert all(r.correct for r in records)
+
+
+@pytest.mark.parametrize("image", [
+    np.full((30, 40), 255, np.uint8),
+    np.zeros((3000, 1000, 3), np.uint8),
+    np.zeros((600, 600, 4), np.uint8),
+    None,
+])
+def test_original_images_of_every_shape_are_kept_small(service, image):
+    prediction, _ = samples()[0]
+    model = digits()
+    service.submit(model.name, model.sha256, model.labels, prediction, True, None, image)
+    (record,) = service.store.records()
+    if image is None:
+        assert record.original_png is None
+    else:
+        kept = decode_png(record.original_png)
+        assert max(kept.shape[:2]) == min(256, max(image.shape[:2]))
+        assert kept.shape[2:] == image.shape[2:]
+
+
+@pytest.mark.parametrize("label, message", [
+    (None, "type the correct character"),
+    ("  ", "type the correct character"),
+    ("x", "“x” is not a character this model knows. Type one of 0-9."),
+    ("10", "“10” is not a character"),
+    ('=HYPERLINK("http://x")', "That is not a character this model knows"),
+])
+def test_bad_labels_are_refused_with_a_message_for_the_user(service, label, message):
+    prediction, drawing = samples()[0]
+    model = digits()
+    with pytest.raises(InvalidLabelError) as e:
+        service.submit(model.name, model.sha256, model.labels, prediction, False, label, drawing)
+    assert isinstance(e.value, ValueError)
+    assert message in str(e.value)
+    assert service.status()["stored"] == 0
+
+
+def test_a_wrong_guess_cannot_be_corrected_to_itself(service):
+    with pytest.raises(InvalidLabelError, match="same character"):
+        submit(service, 0, correct=False, label=samples()[0][0].label)
+
+
+def test_labels_are_trimmed(service):
+    label = wrong_label(samples()[0][0])
+    submit(service, 0, correct=False, label=f"  {label}\n")
+    assert next(service.store.records()).correct_label == label
+
+
+def test_disabled_sheets_is_one_line_notice(tmp_path, caplog):
+    with caplog.at_level(logging.INFO, logger="recognizer.feedback"):
+        FeedbackService.from_env({"HWR_FEEDBACK_DIR": str(tmp_path)}).close()
+    (notice,) = [r.getMessage() for r in caplog.records]
+    assert "disabled" in notice and "\n" not in notice
+
+
+def test_many_threads_share_one_store(service):
+    ids: list[str] = []
+
+    def client(k: int):
+        for i in range(25):
+            ids.append(submit(service, k * 25 + i, correct=bool(i % 2)))
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(8)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert len(set(ids)) == 200
+    assert {r.id for r in service.store.records()} == set(ids)
+    assert service.status()["stored"] == 200
+
+
+WRITER = """
+import sys
+sys.path[:0] = [{root!r}, {tests!r}]
+from feedback_helpers import submit
+from recognizer.feedback import FeedbackService
+service = FeedbackService.from_env({{"HWR_FEEDBACK_DIR": {directory!r}}})
+for i in range({count}):
+    print(submit(service, i), flush=True)  # printed only once the record is durable
+"""
+
+
+def writer(directory: Path, count: int) -> subprocess.Popen:
+    code = WRITER.format(root=str(ROOT), tests=str(ROOT / "tests"), directory=str(directory), count=count)
+    return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+
+
+def test_two_processes_write_to_the_same_store(tmp_path):
+    procs = [writer(tmp_path, 60) for _ in range(2)]
+    outputs = [p.communicate(timeout=120)[0].split() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0]
+    ids = outputs[0] + outputs[1]
+    assert len(set(ids)) == 120
+    assert {r.id for r in FeedbackStore(tmp_path).records()} == set(ids)
+
+
+def test_a_killed_writer_loses_nothing_it_acknowledged(tmp_path):
+    proc = writer(tmp_path, 100_000)
+    acknowledged = [proc.stdout.readline().strip() for _ in range(150)]
+    proc.send_signal(signal.SIGKILL)  # mid-write, very likely: it writes in a tight loop
+    acknowledged += proc.stdout.read().split()  # whatever it acknowledged before dying
+    proc.wait(timeout=30)
+
+    db = sqlite3.connect(tmp_path / FILENAME)
+    assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    db.close()
+    store = FeedbackStore(tmp_path)
+    stored = {r.id for r in store.records()}
+    assert set(acknowledged) <= stored
+    assert len(stored) - len(acknowledged) <= 1  # at most the one being written when killed
+    submit(FeedbackService(store), 0)  # and the store still takes new records
+    assert store.count() == len(stored) + 1
+
+
+def test_export_npz_is_a_training_set(service, tmp_path):
+    ids = [submit(service, i, correct=i % 3 == 0) for i in range(12)]
+    out = tmp_path / "feedback.npz"
+    assert feedback_cli(["--dir", str(tmp_path), "export", "--format", "npz", str(out)]) == 0
+    data = np.load(out)
+    assert data["x"].dtype == np.uint8 and data["x"].shape == (12, 28, 28)
+    assert list(data["id"]) == ids
+    records = list(service.store.records())
+    assert list(data["y"]) == [r.correct_label for r in records]
+    assert set(data["model"]) == {"digits"}
+    for x, (prediction, _) in zip(data["x"], samples()[:12], strict=True):
+        np.testing.assert_array_equal(x, prediction.model_input)
+
+    assert feedback_cli(["--dir", str(tmp_path), "export", "--model", "letters", str(out)]) == 0
+    assert np.load(out)["x"].shape == (0, 28, 28)
+
+
+def test_export_csv_has_one_row_a_record(service, tmp_path):
+    ids = [submit(service, i) for i in range(5)]
+    out = tmp_path / "feedback.csv"
+    command = [sys.executable, "-m", "recognizer.feedback", "export", "--format", "csv", str(out)]
+    result = subprocess.run(command, cwd=ROOT, env={**os.environ, "HWR_FEEDBACK_DIR": str(tmp_path)},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    with open(out, newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == COLUMNS
+    assert [r[0] for r in rows[1:]] == ids
+    first = dict(zip(COLUMNS, rows[1], strict=True))
+    np.testing.assert_array_equal(decode_png(base64.b64decode(first["model_input_png_base64"])),
+                                  samples()[0][0].model_input)
