@@ -34,7 +34,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("task", choices=["digits", "letters", "characters"])
     p.add_argument("--run", help="training output folder (default runs/<task>)")
     p.add_argument("--out", default="models", help="where to write the model files")
-    p.add_argument("--max-drop", type=float, default=0.1, help="largest int8 accuracy loss allowed, in points")
+    p.add_argument(
+        "--max-drop", type=float, default=0.1, help="largest int8 accuracy loss allowed, in points"
+    )
     p.add_argument("--calibration-images", type=int, default=1000)
     p.add_argument("--float16", action="store_true", help="also export float16 for comparison (not served)")
     p.add_argument("--extra", help="JSON file of extra metadata to merge in (e.g. retraining details)")
@@ -84,19 +86,25 @@ def main(argv=None) -> dict:
     import keras
     import tensorflow as tf
 
-    from training.datasets import load_task
+    from training.datasets import load_task, test_parts
     from training.train import accuracy_report
 
     run = Path(args.run or f"runs/{args.task}")
     report = json.loads((run / "report.json").read_text())
     targs = report["args"]
-    data = load_task(args.task, targs["sources"], targs["data_dir"], targs["emnist_zip"], targs["limit"], targs["seed"])
+    data = load_task(
+        args.task, targs["sources"], targs["data_dir"], targs["emnist_zip"], targs["limit"], targs["seed"]
+    )
     model = keras.models.load_model(run / "model.keras")
 
     x_test = data.test.x
-    float_pred = model.predict(x_test.astype(np.float32)[..., None] / 255.0, batch_size=1024, verbose=0).argmax(1)
+    float_pred = model.predict(
+        x_test.astype(np.float32)[..., None] / 255.0, batch_size=1024, verbose=0
+    ).argmax(1)
     rng = np.random.default_rng(0)
-    calibration = data.train.x[rng.choice(len(data.train), min(args.calibration_images, len(data.train)), replace=False)]
+    calibration = data.train.x[
+        rng.choice(len(data.train), min(args.calibration_images, len(data.train)), replace=False)
+    ]
     content = convert_int8(model, calibration)
 
     metadata = {
@@ -105,33 +113,36 @@ def main(argv=None) -> dict:
         "input": {
             "shape": [1, 28, 28, 1],
             "dtype": "int8",
-            "pixels": "uint8 0-255 scaled to [0, 1], white ink on black, from recognizer.preprocess.to_model_input",
+            "pixels": "recognizer.preprocess.to_model_input: uint8 white ink on black, scaled to [0, 1]",
         },
     }
     int8_pred = score_tflite(content, metadata, x_test)
     float_acc = accuracy_report(data.labels, data.test.y, float_pred)
     int8_acc = accuracy_report(data.labels, data.test.y, int8_pred)
     drop = 100 * (float_acc["accuracy"] - int8_acc["accuracy"])
-    print(f"{args.task}: float {float_acc['accuracy']:.4%}  int8 {int8_acc['accuracy']:.4%}  "
-          f"drop {drop:+.3f} points  ({len(content) / 1024:.0f} KB)")
+    print(
+        f"{args.task}: float {float_acc['accuracy']:.4%}  int8 {int8_acc['accuracy']:.4%}  "
+        f"drop {drop:+.3f} points  ({len(content) / 1024:.0f} KB)"
+    )
     if drop > args.max_drop:
         raise SystemExit(f"int8 is {drop:.3f} points worse than float (limit {args.max_drop}); not exported")
 
-    by_source, start = {}, 0
-    for name, counts in data.sources.items():
-        part = slice(start, start + counts["test"])
-        start += counts["test"]
-        if counts["test"]:
-            r = accuracy_report(data.labels, data.test.y[part], int8_pred[part])
-            by_source[name] = {k: r[k] for k in ("n", "accuracy", "case_insensitive_accuracy")}
+    by_source = {}
+    for name, part in test_parts(data).items():
+        r = accuracy_report(data.labels, data.test.y[part], int8_pred[part])
+        by_source[name] = {k: r[k] for k in ("n", "accuracy", "case_insensitive_accuracy")}
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{args.task}.tflite").write_bytes(content)
     save_float_weights(model, out / f"{args.task}.weights.npz")
     confusion = confusion_matrix(data.test.y, int8_pred, len(data.labels))
-    save_confusion_png(confusion, data.labels, out / f"{args.task}_confusion.png",
-                       title=f"{args.task}: int8 on {len(x_test)} test images")
+    save_confusion_png(
+        confusion,
+        data.labels,
+        out / f"{args.task}_confusion.png",
+        title=f"{args.task}: int8 on {len(x_test)} test images",
+    )
     metadata.update(
         {
             "file": f"{args.task}.tflite",
@@ -176,8 +187,12 @@ def main(argv=None) -> dict:
 def _describe_test(task: str, sources: dict) -> str:
     if task == "digits" and list(sources) == ["mnist"]:
         return f"official MNIST test set ({sources['mnist']['test']} images)"
-    parts = [f"{name}: {c['test']} images" + (" by held-out writers" if c["writer_disjoint"] else " (official test split)")
-             for name, c in sources.items() if c["test"]]
+    parts = [
+        f"{name}: {c['test']} images"
+        + (" by held-out writers" if c["writer_disjoint"] else " (official test split)")
+        for name, c in sources.items()
+        if c["test"]
+    ]
     return "; ".join(parts)
 
 

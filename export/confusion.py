@@ -42,5 +42,10 @@ def save_confusion_png(matrix: np.ndarray, labels: list[str], path: str | Path, 
             draw.rectangle((x, y, x + cell - 1, y + cell - 1), fill=colour)
         draw.text((2, top + margin + i * cell), labels[i], fill="black", font=font)
         draw.text((margin + i * cell + 2, top + 2), labels[i], fill="black", font=font)
-    draw.text((margin, 2), title + "   (rows: true, columns: predicted)", fill="black", font=ImageFont.load_default(size=12))
+    draw.text(
+        (margin, 2),
+        title + "   (rows: true, columns: predicted)",
+        fill="black",
+        font=ImageFont.load_default(size=12),
+    )
     image.save(path, optimize=True)

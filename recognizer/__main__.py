@@ -20,7 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     predict = commands.add_parser("predict", help="read the character in each image file")
     predict.add_argument("images", nargs="+", metavar="IMG")
-    predict.add_argument("--model", default="digits", help=f"one of {', '.join(MODEL_NAMES)}, or a .tflite path")
+    predict.add_argument(
+        "--model", default="digits", help=f"one of {', '.join(MODEL_NAMES)}, or a .tflite path"
+    )
     predict.add_argument("--top-k", type=int, default=3)
     predict.add_argument("--json", action="store_true", help="one JSON object a line")
     args = parser.parse_args(argv)
@@ -35,8 +37,16 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({"file": path, "error": str(e)}) if args.json else f"{path}: error: {e}")
             continue
         if args.json:
-            print(json.dumps({"file": path, "label": p.label, "confidence": round(p.confidence, 4),
-                              "top_k": [[label, round(c, 4)] for label, c in p.top_k]}))
+            print(
+                json.dumps(
+                    {
+                        "file": path,
+                        "label": p.label,
+                        "confidence": round(p.confidence, 4),
+                        "top_k": [[label, round(c, 4)] for label, c in p.top_k],
+                    }
+                )
+            )
         else:
             guesses = ", ".join(f"{label} {c:.0%}" for label, c in p.top_k)
             print(f"{path}: {p.label}  ({guesses})")

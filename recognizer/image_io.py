@@ -4,21 +4,22 @@ Accepted: a Gradio sketchpad value (dict of background / layers / composite),
 a PIL image, a numpy array, a file path, or raw bytes. Files are decoded with
 Pillow under limits: a decompression bomb, a truncated file or a non-image is
 refused with ``InvalidImageError`` before it can eat memory or time.
+``tests/test_hostile_corpus.py`` sends every kind of bad input we know of
+through here.
 """
 
 from __future__ import annotations
 
 import io
 import os
-import struct
-import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from recognizer.errors import InvalidImageError, NoInkError
+from recognizer.preprocess import MIN_CONTRAST, as_float_image
 
 MAX_PIXELS = 40_000_000
 """Refuse images with more pixels than this (a 40-megapixel photo is the largest we accept)."""
@@ -30,6 +31,9 @@ MAX_BYTES = 50 * 1024 * 1024
 """Refuse files larger than this before reading them."""
 
 SKETCHPAD_KEYS = ("background", "layers", "composite")
+
+_OPAQUE = round(MIN_CONTRAST * 255)
+"""An image whose alpha never falls below this has no transparent background to read ink against."""
 
 
 def load_image(value: Any) -> np.ndarray:
@@ -52,19 +56,31 @@ def load_image(value: Any) -> np.ndarray:
         return decode_bytes(bytes(value))
     if isinstance(value, (str, os.PathLike)):
         return decode_file(value)
-    raise InvalidImageError(f"Cannot read an image from a {type(value).__name__}.")
+    raise InvalidImageError(f"Cannot read an image from a value of type {type(value).__name__}.")
 
 
 def decode_file(path: str | os.PathLike) -> np.ndarray:
-    """Decode an image file, refusing missing, oversized and non-image files."""
-    path = Path(path)
+    """Decode an image file, refusing missing, oversized and non-image files.
+
+    Reads at most MAX_BYTES + 1 bytes, so that a device such as /dev/zero
+    (whose size is 0) cannot keep us reading forever.
+    """
+    name = _short(os.fspath(path))
     try:
-        size = path.stat().st_size
-    except OSError:
-        raise InvalidImageError(f"File not found: {path.name}") from None
-    if size > MAX_BYTES:
-        raise InvalidImageError(f"The file is too large ({size // 2**20} MB); the limit is {MAX_BYTES // 2**20} MB.")
-    return decode_bytes(path.read_bytes())
+        size = os.stat(path).st_size
+        if size > MAX_BYTES:
+            raise InvalidImageError(
+                f"The file is too large ({size // 2**20} MB); the limit is {MAX_BYTES // 2**20} MB."
+            )
+        with open(path, "rb") as f:
+            data = f.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise InvalidImageError(f"File not found: {name}") from None
+    except IsADirectoryError:
+        raise InvalidImageError(f"This is a folder, not an image file: {name}") from None
+    except (OSError, ValueError):  # ValueError: a NUL byte in the path
+        raise InvalidImageError(f"Cannot open the file {name}.") from None
+    return decode_bytes(data)
 
 
 def decode_bytes(data: bytes) -> np.ndarray:
@@ -74,12 +90,11 @@ def decode_bytes(data: bytes) -> np.ndarray:
     if len(data) > MAX_BYTES:
         raise InvalidImageError(f"The file is too large; the limit is {MAX_BYTES // 2**20} MB.")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            _check_size(image.size)
-            image.load()
-            return _from_pil(image)
+        image = Image.open(io.BytesIO(data))
+        _check_size(image.size)
+        image.draft(None, (MAX_SIDE, MAX_SIDE))  # JPEG only: decode big photos at 1/2, 1/4 or 1/8 size
+        image.load()
+        return _from_pil(image)
     except (InvalidImageError, NoInkError):
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -90,8 +105,14 @@ def decode_bytes(data: bytes) -> np.ndarray:
         raise InvalidImageError(
             "This file is not an image we can read. Use PNG, JPEG, GIF, BMP, WebP or TIFF."
         ) from None
-    except (OSError, SyntaxError, ValueError, EOFError, MemoryError, struct.error):
+    except Exception:  # noqa: BLE001 - Pillow's many format plugins raise many kinds of error on bad files
         raise InvalidImageError("The image file is damaged or truncated and cannot be read.") from None
+
+
+def _short(name: str, limit: int = 60) -> str:
+    """A file name short enough to show in a message."""
+    name = Path(name.replace("\x00", "")).name or name
+    return name if len(name) <= limit else name[: limit - 3] + "..."
 
 
 def _check_size(size: tuple[int, int]) -> None:
@@ -105,28 +126,78 @@ def _check_size(size: tuple[int, int]) -> None:
 
 
 def _from_pil(image: Image.Image) -> np.ndarray:
-    """Normalise a PIL image: first frame, EXIF rotation applied, 8-bit grey/RGB/RGBA, bounded size."""
+    """A PIL image as an array: first frame, EXIF rotation applied, at most MAX_SIDE, and one of
+    uint8 grey, RGB or RGBA (with a transparent background), or float32 grey in [0, 1]."""
     _check_size(image.size)
-    if getattr(image, "n_frames", 1) > 1:
+    if getattr(image, "is_animated", False):
         image.seek(0)
-    if image.mode in ("RGB", "RGBA", "L", "LA", "CMYK", "YCbCr", "P", "PA") and max(image.size) > MAX_SIDE:
-        image.draft("RGB" if image.mode != "L" else "L", (MAX_SIDE, MAX_SIDE))  # fast JPEG downscale
-    image = ImageOps.exif_transpose(image) or image
-    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        a = np.asarray(image, dtype=np.float64)
-        top = 65535.0 if image.mode.startswith("I;16") or a.max() > 255 else 255.0
-        image = Image.fromarray(np.clip(a / top * 255.0, 0, 255).astype(np.uint8), "L")
-    elif image.mode == "1":
-        image = image.convert("L")
-    elif image.mode in ("P", "PA"):
-        image = image.convert("RGBA")
-    elif image.mode == "LA":
-        image = image.convert("RGBA")
-    elif image.mode not in ("L", "RGB", "RGBA"):
-        image = image.convert("RGB")
-    if max(image.size) > MAX_SIDE:
-        image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BOX)
-    return np.asarray(image)
+    try:
+        image = _upright(image)
+        if image.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+            return _deep_grey(image)
+        if image.mode == "P":
+            target = "RGBA" if "transparency" in image.info else "RGB"
+        else:
+            target = _EIGHT_BIT.get(image.mode, "RGB")
+        if image.mode != target:
+            image = image.convert(target)
+        if image.mode == "RGBA":
+            image = _flatten_if_opaque(image)
+        if max(image.size) > MAX_SIDE:  # a new image: the caller's own PIL image is never changed
+            image = ImageOps.contain(image, (MAX_SIDE, MAX_SIDE), Image.Resampling.BOX)
+        return np.asarray(image)
+    except (ValueError, OSError) as e:  # a mode Pillow cannot convert, or a lazy file that fails to load
+        raise InvalidImageError(
+            f"The image cannot be read: it is damaged, or its pixel format ({image.mode}) is not supported."
+        ) from e
+
+
+_EIGHT_BIT = {
+    "L": "L", "1": "L", "RGB": "RGB", "RGBA": "RGBA", "LA": "RGBA", "La": "RGBA", "PA": "RGBA", "RGBa": "RGBA"
+}
+"""The 8-bit mode each Pillow mode becomes; anything else (CMYK, YCbCr, LAB, HSV, RGBX...) becomes RGB."""
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """Apply the EXIF orientation, as phones expect; a damaged EXIF block is ignored, not fatal."""
+    try:
+        if image.getexif().get(ExifTags.Base.Orientation, 1) == 1:
+            return image  # exif_transpose would return a copy
+        return ImageOps.exif_transpose(image)
+    except Exception:  # noqa: BLE001 - EXIF parsing raises whatever a damaged block provokes
+        return image
+
+
+def _flatten_if_opaque(image: Image.Image) -> Image.Image:
+    """An RGBA image with no transparent background becomes RGB, as it looks on white paper.
+
+    Preprocessing reads ink from alpha whenever there is any transparency, which
+    only works if the background is transparent; a uniformly half-transparent
+    scan must be read by its colours instead. Images with a transparent
+    background (a sketchpad layer, a logo-style PNG) are returned as they are.
+    """
+    lowest = image.getchannel("A").getextrema()[0]
+    if lowest == 255:  # fully opaque, as a browser's canvas: the same result, far faster than compositing
+        return image.convert("RGB")
+    if lowest >= _OPAQUE:
+        return Image.alpha_composite(Image.new("RGBA", image.size, "white"), image).convert("RGB")
+    return image
+
+
+def _deep_grey(image: Image.Image) -> np.ndarray:
+    """A 16-bit, 32-bit integer or float image as float32 grey in [0, 1] (NaN kept: preprocessing refuses it).
+
+    Integers are read as 16-bit when any value exceeds 255, and as 8-bit
+    values in a wider container otherwise (what ``convert("I")`` makes).
+    """
+    if image.mode == "F":
+        a = np.asarray(image, dtype=np.float32)
+    else:
+        a = np.asarray(image).astype(np.float32)
+        a = np.clip(a / (65535.0 if a.max() > 255 else 255.0), 0.0, 1.0)
+    if max(a.shape) > MAX_SIDE:
+        a = np.asarray(ImageOps.contain(Image.fromarray(a), (MAX_SIDE, MAX_SIDE), Image.Resampling.BOX))
+    return a
 
 
 def _check_array(a: np.ndarray) -> np.ndarray:
@@ -143,31 +214,19 @@ def _sketch_part(part: Any) -> np.ndarray | None:
     """One element of a sketchpad value as an array, or None when it is absent."""
     if part is None:
         return None
-    if isinstance(part, dict) and "path" in part:  # a Gradio FileData dict
-        part = part["path"]
+    if isinstance(part, dict):
+        if "path" not in part:
+            raise InvalidImageError("A sketchpad layer must be an image, not a dictionary.")
+        part = part["path"]  # a Gradio FileData dict
     return load_image(part)
 
 
 def _from_sketchpad(value: dict) -> np.ndarray:
     if not any(k in value for k in SKETCHPAD_KEYS):
         raise InvalidImageError("A sketchpad value needs 'layers', 'composite' or 'background'.")
-    layers = value.get("layers") or []
-    if not isinstance(layers, (list, tuple)):
-        layers = [layers]
-    alpha = None
-    for layer in layers:
-        a = _sketch_part(layer)
-        if a is None or a.ndim != 3 or a.shape[2] != 4:
-            continue
-        a = a[:, :, 3]
-        if alpha is None:
-            alpha = a
-        elif a.shape == alpha.shape:
-            alpha = np.maximum(alpha, a)
-    if alpha is not None and alpha.max() > 0:
-        rgba = np.zeros(alpha.shape + (4,), dtype=np.uint8)
-        rgba[:, :, 3] = _alpha_as_uint8(alpha)
-        return rgba
+    alpha = _strokes(value.get("layers"))
+    if alpha is not None:
+        return _strokes_only(alpha)
     for key in ("composite", "background"):
         part = _sketch_part(value.get(key))
         if part is not None:
@@ -175,10 +234,45 @@ def _from_sketchpad(value: dict) -> np.ndarray:
     raise NoInkError("The canvas is empty: draw a character first.")
 
 
+def _strokes(layers: Any) -> np.ndarray | None:
+    """The union of the layers' alphas as uint8 (H, W), or None when no layer has a stroke.
+
+    Layers that are not RGBA, or not the size of the first, are skipped.
+    """
+    if not isinstance(layers, (list, tuple)):
+        layers = [layers] if layers is not None else []
+    alpha = None
+    for layer in layers:
+        a = _sketch_part(layer)
+        if a is None or a.ndim != 3 or a.shape[2] != 4:
+            continue
+        a = np.ascontiguousarray(_alpha_as_uint8(a[:, :, 3]))  # reducing a strided view is 5x slower
+        if alpha is None:
+            alpha = a
+        elif a.shape == alpha.shape:
+            alpha = np.maximum(alpha, a)
+    return alpha if alpha is not None and alpha.any() else None
+
+
+def _strokes_only(alpha: np.ndarray) -> np.ndarray:
+    """An RGBA image holding ``alpha``, cropped to the strokes (with a one-pixel margin, where there is room).
+
+    Preprocessing crops to the ink anyway, and gives the same result on the
+    crop; cropping here spares it converting a whole 800x800 canvas to float.
+    """
+    rows = np.flatnonzero(alpha.max(axis=1))
+    cols = np.flatnonzero(alpha.max(axis=0))
+    top, left = max(int(rows[0]) - 1, 0), max(int(cols[0]) - 1, 0)
+    alpha = alpha[top : int(rows[-1]) + 2, left : int(cols[-1]) + 2]
+    rgba = np.zeros(alpha.shape + (4,), dtype=np.uint8)
+    rgba[:, :, 3] = alpha
+    return rgba
+
+
 def _alpha_as_uint8(alpha: np.ndarray) -> np.ndarray:
+    """A layer's alpha as uint8; float alphas may be on a 0-1 or a 0-255 scale."""
     if alpha.dtype == np.uint8:
         return alpha
-    a = np.nan_to_num(alpha.astype(np.float32))
-    if a.max() <= 1.0:
-        a = a * 255.0
-    return np.clip(a, 0, 255).astype(np.uint8)
+    if np.issubdtype(alpha.dtype, np.integer) and alpha.max() <= 1:
+        alpha = alpha.astype(bool)  # a 0/1 mask
+    return np.round(as_float_image(alpha) * 255.0).astype(np.uint8)

@@ -13,9 +13,10 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -58,7 +59,9 @@ class Recognizer:
         self._interpreter(1)  # fail now, not on the first request, if the model is broken
 
     @classmethod
-    def load(cls, name: str = "digits", models_dir: str | Path | None = None, num_threads: int = 1) -> "Recognizer":
+    def load(
+        cls, name: str = "digits", models_dir: str | Path | None = None, num_threads: int = 1
+    ) -> Recognizer:
         """Load ``models/<name>.tflite`` with its ``<name>.json`` metadata.
 
         ``name`` may also be a path to a ``.tflite`` file with its JSON beside it.
@@ -124,7 +127,11 @@ class Recognizer:
 
     def predict_batch(self, images: Sequence[Any], top_k: int = 5) -> list[Prediction]:
         """Read many characters with one interpreter call. Any bad image raises, as in :meth:`predict`."""
-        model_inputs = np.stack([self.preprocess(im) for im in images]) if len(images) else np.zeros((0, 28, 28), np.uint8)
+        model_inputs = (
+            np.stack([self.preprocess(im) for im in images])
+            if len(images)
+            else np.zeros((0, 28, 28), np.uint8)
+        )
         if not len(model_inputs):
             return []
         probs = self.probabilities(model_inputs)

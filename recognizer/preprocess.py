@@ -60,10 +60,10 @@ def as_float_image(image: np.ndarray) -> np.ndarray:
         raise InvalidImageError("The image is empty (it has no pixels).")
     if a.dtype == bool:
         return a.astype(np.float32)
-    if a.dtype == np.uint8:
-        return a.astype(np.float32) / 255.0
-    if a.dtype == np.uint16:
-        return a.astype(np.float32) / 65535.0
+    if a.dtype in (np.uint8, np.uint16):
+        f = a.astype(np.float32)
+        f /= 255.0 if a.dtype == np.uint8 else 65535.0  # in place: a second full-size array doubles the time
+        return f
     if np.issubdtype(a.dtype, np.integer):
         return np.clip(a, 0, 255).astype(np.float32) / 255.0
     if np.issubdtype(a.dtype, np.floating):
@@ -173,9 +173,7 @@ def stroke_width(mask: np.ndarray) -> float:
     if area == 0:
         return 0.0
     padded = np.pad(mask, 1)
-    interior = (
-        padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:] & mask
-    )
+    interior = padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:] & mask
     edge = area - int(interior.sum())
     return 2.0 * area / max(edge, 1)
 

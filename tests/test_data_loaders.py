@@ -41,8 +41,12 @@ def test_mnist_loader_reads_a_folder_of_idx_files(tmp_path):
     from training.data import mnist
 
     x, y = load_mnist_sample()
-    for stem, arr in [("train-images-idx3-ubyte", x[:60]), ("train-labels-idx1-ubyte", y[:60]),
-                      ("t10k-images-idx3-ubyte", x[60:90]), ("t10k-labels-idx1-ubyte", y[60:90])]:
+    for stem, arr in [
+        ("train-images-idx3-ubyte", x[:60]),
+        ("train-labels-idx1-ubyte", y[:60]),
+        ("t10k-images-idx3-ubyte", x[60:90]),
+        ("t10k-labels-idx1-ubyte", y[60:90]),
+    ]:
         (tmp_path / f"{stem}.gz").write_bytes(gzip.compress(_idx_bytes(arr)))
     parts = mnist.load(tmp_path)
     assert len(parts["train"]) == 60 and len(parts["test"]) == 30
@@ -104,8 +108,9 @@ def test_unipen_trajectories_are_drawn_and_preprocessed():
 
 def test_unipen_dots_are_drawn():
     """A one-point stroke (the dot of an i) must leave ink, as a pen tap does on a sketchpad."""
-    image = unipen.draw_strokes([[[0, 0], [0, 100]], [[0, 130]]], y_up=False, canvas=(300, 300), height=200,
-                                brush=10)
+    image = unipen.draw_strokes(
+        [[[0, 0], [0, 100]], [[0, 130]]], y_up=False, canvas=(300, 300), height=200, brush=10
+    )
     dot_row = 150 + 100  # the dot sits 130 units down the 130-unit tall glyph, scaled to 200 px
     assert image[dot_row - 4 : dot_row + 5, 145:156].max() == 255
 

@@ -45,8 +45,10 @@ def test_committed_models_are_int8_small_and_match_their_metadata():
         rec = Recognizer.load(name)
         details = rec._interpreter(1).get_input_details()[0]
         assert details["dtype"] == np.int8 and rec._local.out["dtype"] == np.int8
-        assert rec.labels == meta["labels"] and len(rec.labels) == {"digits": 10, "letters": 52,
-                                                                       "characters": 62}[name]
+        assert (
+            rec.labels == meta["labels"]
+            and len(rec.labels) == {"digits": 10, "letters": 52, "characters": 62}[name]
+        )
         assert meta["accuracy"]["float"]["accuracy"] - meta["accuracy"]["int8"]["accuracy"] <= 0.001
 
 
@@ -82,8 +84,21 @@ def _digit_image(index: int = 0) -> np.ndarray:
     return 255 - paste(np.kron(MNIST_X[index], np.ones((4, 4), np.uint8)), (160, 140), (20, 14))
 
 
-@pytest.mark.parametrize("kind", ["pil", "array_gray", "array_rgb", "array_rgba", "float", "path", "bytes",
-                                  "jpeg", "sketchpad_pil", "sketchpad_paths"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "pil",
+        "array_gray",
+        "array_rgb",
+        "array_rgba",
+        "float",
+        "path",
+        "bytes",
+        "jpeg",
+        "sketchpad_pil",
+        "sketchpad_paths",
+    ],
+)
 def test_every_input_type(digits, kind, tmp_path):
     image = _digit_image()
     expected = str(MNIST_Y[0])
@@ -111,8 +126,10 @@ def test_every_input_type(digits, kind, tmp_path):
     else:
         sketch = sketchpad_value(255 - image)
         if kind == "sketchpad_pil":
-            value = {k: ([Image.fromarray(a) for a in v] if k == "layers" else Image.fromarray(v))
-                     for k, v in sketch.items()}
+            value = {
+                k: ([Image.fromarray(a) for a in v] if k == "layers" else Image.fromarray(v))
+                for k, v in sketch.items()
+            }
         else:
             value = {"background": None, "composite": None, "layers": []}
             for i, layer in enumerate(sketch["layers"]):
@@ -129,27 +146,36 @@ def test_sketchpad_uses_layers_not_the_background(digits):
     assert digits.predict(sketch).label == str(MNIST_Y[1])
 
 
-@pytest.mark.parametrize("value", [
-    None,
-    {"background": None, "layers": [], "composite": None},
-    {"background": np.full((800, 800, 4), 255, np.uint8), "layers": [np.zeros((800, 800, 4), np.uint8)],
-     "composite": np.full((800, 800, 4), 255, np.uint8)},
-    np.full((800, 800), 255, np.uint8),
-    np.zeros((64, 64, 4), np.uint8),
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        {"background": None, "layers": [], "composite": None},
+        {
+            "background": np.full((800, 800, 4), 255, np.uint8),
+            "layers": [np.zeros((800, 800, 4), np.uint8)],
+            "composite": np.full((800, 800, 4), 255, np.uint8),
+        },
+        np.full((800, 800), 255, np.uint8),
+        np.zeros((64, 64, 4), np.uint8),
+    ],
+)
 def test_empty_canvases_raise_no_ink(digits, value):
     with pytest.raises(NoInkError) as err:
         digits.predict(value)
     assert "draw" in str(err.value).lower() or "blank" in str(err.value).lower()
 
 
-@pytest.mark.parametrize("value", [
-    b"",
-    b"this is not an image",
-    np.zeros((3, 3, 3, 3)),
-    {"strokes": []},
-    12345,
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        b"",
+        b"this is not an image",
+        np.zeros((3, 3, 3, 3)),
+        {"strokes": []},
+        12345,
+    ],
+)
 def test_invalid_input_raises_invalid_image(digits, value):
     with pytest.raises(InvalidImageError) as err:
         digits.predict(value)
@@ -206,9 +232,24 @@ def test_cli_predicts_files_as_json(tmp_path):
         Image.fromarray(_digit_image(i)).save(tmp_path / f"{i}.png")
         paths.append(str(tmp_path / f"{i}.png"))
     (tmp_path / "bad.png").write_text("not an image")
-    out = subprocess.run([sys.executable, "-m", "recognizer", "predict", *paths, str(tmp_path / "bad.png"),
-                          "--model", "digits", "--top-k", "2", "--json"],
-                         capture_output=True, text=True, cwd=MODELS.parent)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "recognizer",
+            "predict",
+            *paths,
+            str(tmp_path / "bad.png"),
+            "--model",
+            "digits",
+            "--top-k",
+            "2",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=MODELS.parent,
+    )
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     assert [r["label"] for r in rows[:3]] == [str(MNIST_Y[i]) for i in range(3)]
     assert all(len(r["top_k"]) == 2 for r in rows[:3])

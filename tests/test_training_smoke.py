@@ -38,13 +38,45 @@ def test_train_export_and_serve_a_tiny_digits_model(tmp_path):
     run, models = tmp_path / "run", tmp_path / "models"
     env = {"HWR_CACHE": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
 
-    subprocess.run([sys.executable, "-m", "training.train", "digits", "--data-dir", str(data),
-                    "--epochs", "1", "--limit", "400", "--out", str(run)], cwd=REPO, env=env, check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "training.train",
+            "digits",
+            "--data-dir",
+            str(data),
+            "--epochs",
+            "1",
+            "--limit",
+            "400",
+            "--out",
+            str(run),
+        ],
+        cwd=REPO,
+        env=env,
+        check=True,
+    )
     report = json.loads((run / "report.json").read_text())
     assert report["epochs"] == 1 and report["test"]["n"] == 100 and len(report["curves"]["loss"]) == 1
 
-    subprocess.run([sys.executable, "-m", "export", "digits", "--run", str(run), "--out", str(models),
-                    "--max-drop", "100"], cwd=REPO, env=env, check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "export",
+            "digits",
+            "--run",
+            str(run),
+            "--out",
+            str(models),
+            "--max-drop",
+            "100",
+        ],
+        cwd=REPO,
+        env=env,
+        check=True,
+    )
     meta = json.loads((models / "digits.json").read_text())
     assert meta["labels"] == list("0123456789")
     assert set(meta["accuracy"]) >= {"float", "int8"} and meta["training"]["command"].startswith("python -m")
@@ -62,14 +94,48 @@ def test_export_refuses_an_int8_model_that_lost_accuracy(tmp_path):
     x, y = load_mnist_sample()
     data = tmp_path / "mnist"
     data.mkdir()
-    for stem, arr in [("train-images-idx3-ubyte", x[:200]), ("train-labels-idx1-ubyte", y[:200]),
-                      ("t10k-images-idx3-ubyte", x[200:260]), ("t10k-labels-idx1-ubyte", y[200:260])]:
+    for stem, arr in [
+        ("train-images-idx3-ubyte", x[:200]),
+        ("train-labels-idx1-ubyte", y[:200]),
+        ("t10k-images-idx3-ubyte", x[200:260]),
+        ("t10k-labels-idx1-ubyte", y[200:260]),
+    ]:
         write_idx(data / f"{stem}.gz", arr)
     env = {"HWR_CACHE": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    subprocess.run([sys.executable, "-m", "training.train", "digits", "--data-dir", str(data), "--epochs", "1",
-                    "--out", str(tmp_path / "run")], cwd=REPO, env=env, check=True)
-    out = subprocess.run([sys.executable, "-m", "export", "digits", "--run", str(tmp_path / "run"),
-                          "--out", str(tmp_path / "models"), "--max-drop", "-50"],
-                         cwd=REPO, env=env, capture_output=True, text=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "training.train",
+            "digits",
+            "--data-dir",
+            str(data),
+            "--epochs",
+            "1",
+            "--out",
+            str(tmp_path / "run"),
+        ],
+        cwd=REPO,
+        env=env,
+        check=True,
+    )
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "export",
+            "digits",
+            "--run",
+            str(tmp_path / "run"),
+            "--out",
+            str(tmp_path / "models"),
+            "--max-drop",
+            "-50",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode != 0 and "not exported" in out.stderr
     assert not (tmp_path / "models" / "digits.tflite").exists()

@@ -35,6 +35,16 @@ class TaskData:
     """What each source contributed, for the report."""
 
 
+def test_parts(data: TaskData) -> dict[str, slice]:
+    """Where each source's samples sit in ``data.test`` (concatenated in source order)."""
+    parts, start = {}, 0
+    for name, counts in data.sources.items():
+        if counts["test"]:
+            parts[name] = slice(start, start + counts["test"])
+        start += counts["test"]
+    return parts
+
+
 def _to_task(split: Split, labels: list[str]) -> Split:
     """Keep the samples whose class is in ``labels``, relabelled as indices into ``labels``."""
     index = {BYCLASS.index(c): i for i, c in enumerate(labels)}

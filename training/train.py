@@ -26,7 +26,9 @@ import numpy as np
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m training.train", description=__doc__.split("\n")[0])
     p.add_argument("task", choices=["digits", "letters", "characters"])
-    p.add_argument("--data-dir", help="local data (MNIST IDX folder for digits; a folder of sources otherwise)")
+    p.add_argument(
+        "--data-dir", help="local data (MNIST IDX folder for digits; a folder of sources otherwise)"
+    )
     p.add_argument("--emnist-zip", help="path to EMNIST's emnist.zip (default: the emnist package cache)")
     p.add_argument("--sources", help="comma-separated: mnist, emnist, femnist, unipen")
     p.add_argument("--arch", default="seed", help="architecture name (see training/architectures.py)")
@@ -34,8 +36,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate of the cosine schedule")
     p.add_argument("--no-augment", action="store_true")
-    p.add_argument("--balance", type=float, default=0.5,
-                   help="class weights are (count / mean count) ** -balance: 0 keeps priors, 1 fully balances")
+    p.add_argument(
+        "--balance",
+        type=float,
+        default=0.5,
+        help="class weights are (count / mean count) ** -balance: 0 keeps priors, 1 fully balances",
+    )
     p.add_argument("--limit", type=int, help="use only the first N images of each source (smoke tests)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--out", help="output folder (default runs/<task>)")
@@ -108,7 +114,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     from training import architectures
     from training.augment import make_augmenter
-    from training.datasets import load_task
+    from training.datasets import load_task, test_parts
 
     epochs = args.epochs or (15 if args.task == "digits" else 20)
     out = Path(args.out or f"runs/{args.task}")
@@ -119,11 +125,14 @@ def main(argv: list[str] | None = None) -> dict:
     t0 = time.time()
     data = load_task(args.task, args.sources, args.data_dir, args.emnist_zip, args.limit, args.seed)
     n_classes = len(data.labels)
-    print(f"data: train {len(data.train)}, val {len(data.val)}, test {len(data.test)} "
-          f"({time.time() - t0:.0f}s) {data.sources}", flush=True)
+    print(
+        f"data: train {len(data.train)}, val {len(data.val)}, test {len(data.test)} "
+        f"({time.time() - t0:.0f}s) {data.sources}",
+        flush=True,
+    )
 
     weights = class_weights(data.train.y, n_classes, args.balance) if args.balance else None
-    augment = None if args.no_augment else make_augmenter(args.seed)
+    augment = None if args.no_augment else make_augmenter(data.labels)
     train_ds = make_dataset(data.train.x, data.train.y, args.batch_size, augment, args.seed, weights)
     val_ds = make_dataset(data.val.x, data.val.y, 512)
 
@@ -143,15 +152,15 @@ def main(argv: list[str] | None = None) -> dict:
 
     probs = model.predict(data.test.x.astype(np.float32)[..., None] / 255.0, batch_size=1024, verbose=0)
     test = accuracy_report(data.labels, data.test.y, probs.argmax(1))
-    start, pred = 0, probs.argmax(1)
-    for name, counts in data.sources.items():  # the test set is the sources' test parts, in order
-        part = slice(start, start + counts["test"])
-        start += counts["test"]
-        if counts["test"]:
-            counts["test_accuracy"] = accuracy_report(data.labels, data.test.y[part], pred[part])
-            counts["test_accuracy"].pop("per_class")
-    print(f"test accuracy {test['accuracy']:.4f} (case-insensitive {test['case_insensitive_accuracy']:.4f}) "
-          f"on {test['n']} images; {time.time() - t0:.0f}s in all", flush=True)
+    pred = probs.argmax(1)
+    for name, part in test_parts(data).items():
+        scores = accuracy_report(data.labels, data.test.y[part], pred[part])
+        data.sources[name]["test_accuracy"] = {k: v for k, v in scores.items() if k != "per_class"}
+    print(
+        f"test accuracy {test['accuracy']:.4f} (case-insensitive {test['case_insensitive_accuracy']:.4f}) "
+        f"on {test['n']} images; {time.time() - t0:.0f}s in all",
+        flush=True,
+    )
 
     model.save(out / "model.keras")
     report = {
@@ -170,7 +179,9 @@ def main(argv: list[str] | None = None) -> dict:
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     (out / "report.json").write_text(json.dumps(report, indent=2))
-    (out / "config.json").write_text(json.dumps({k: report[k] for k in ("task", "arch", "labels", "args")}, indent=2))
+    (out / "config.json").write_text(
+        json.dumps({k: report[k] for k in ("task", "arch", "labels", "args")}, indent=2)
+    )
     (out / "run_command.txt").write_text(command + "\n")
     return report
 

@@ -1,0 +1,81 @@
+"""Realistic inputs, built the same way every time: a sketchpad drawing and a phone photo.
+
+Shared by the benchmarks and the hostile-input tests, so that both measure
+and check what users actually send.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from tests.helpers import load_mnist_sample, load_unipen_sample, sketchpad_value
+
+SKETCH_FILE, SKETCH_PNG, JPEG_FILE = "sketch_800x800.npz", "sketch_800x800.png", "photo_1200x900.jpg"
+
+
+def unipen_samples(label: str) -> list[dict]:
+    """The pen trajectories of one label in the shipped UniPen fixture."""
+    return [s for s in load_unipen_sample() if s["label"] == label]
+
+
+def mnist_digit(label: int, nth: int = 0) -> np.ndarray:
+    """The ``nth`` MNIST test digit of class ``label`` in the fixture: uint8 (28, 28), white on black."""
+    x, y = load_mnist_sample()
+    return x[np.flatnonzero(y == label)[nth]]
+
+
+def unipen_sketch(sample: dict, canvas: tuple[int, int] = (800, 800), brush: float = 16.0) -> dict:
+    """A UniPen trajectory drawn on a sketchpad of ``canvas`` (width, height), half its height tall."""
+    # Imported here, so that the serving-footprint process (which reads saved inputs) never imports training.
+    from training.data.unipen import draw_strokes
+
+    ink = draw_strokes(sample["strokes"], sample["y_up"], canvas, canvas[1] / 2, None, brush)
+    return sketchpad_value(ink)
+
+
+def paper_photo(ink: np.ndarray, size: tuple[int, int] = (1200, 900), seed: int = 0) -> Image.Image:
+    """``ink`` (white on black, any size) as dark pen on uneven, noisy paper: an RGB photo of ``size``.
+
+    The character fills about half the photo's height, a little off centre.
+    """
+    w, h = size
+    side = h // 2
+    glyph = np.asarray(Image.fromarray(ink).resize((side, side), Image.Resampling.BILINEAR), np.float32) / 255
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    paper = 215 + 25 * (xx / w) - 15 * (yy / h) + rng.normal(0, 4, (h, w))
+    top, left = h // 4 - h // 20, w // 2 - side // 2 + w // 25
+    paper[top : top + side, left : left + side] *= 1 - 0.8 * glyph
+    tint = np.array([1.0, 0.97, 0.9], dtype=np.float32)
+    rgb = np.clip(paper[:, :, None] * tint, 0, 255).astype(np.uint8)
+    return Image.fromarray(rgb, "RGB")
+
+
+def encode(image: Image.Image, fmt: str, **params) -> bytes:
+    """``image`` saved in ``fmt`` (a Pillow format name), as bytes."""
+    buf = io.BytesIO()
+    image.save(buf, fmt, **params)
+    return buf.getvalue()
+
+
+def write_benchmark_inputs(folder: Path) -> None:
+    """Save the inputs every latency figure uses, so that each benchmark process reads the very same ones:
+    the first UniPen "7" drawn on an 800x800 sketchpad (as a value and as the PNG a browser would
+    upload) and an MNIST "2" photographed on paper as a 1200x900 JPEG."""
+    sketch = unipen_sketch(unipen_samples("7")[0])
+    np.savez(folder / SKETCH_FILE, background=sketch["background"], layer=sketch["layers"][0],
+             composite=sketch["composite"])
+    Image.fromarray(sketch["composite"], "RGBA").save(folder / SKETCH_PNG)
+    (folder / JPEG_FILE).write_bytes(encode(paper_photo(mnist_digit(2)), "JPEG", quality=85))
+
+
+def read_benchmark_inputs(folder: Path) -> dict[str, Any]:
+    """{"sketch_800x800": sketchpad value, "jpeg_1200x900": JPEG path}, as write_benchmark_inputs saved."""
+    with np.load(folder / SKETCH_FILE) as z:
+        sketch = {"background": z["background"], "layers": [z["layer"]], "composite": z["composite"]}
+    return {"sketch_800x800": sketch, "jpeg_1200x900": str(folder / JPEG_FILE)}

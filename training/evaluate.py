@@ -1,0 +1,125 @@
+"""Score a committed model the way users use it, on writers it never saw in training.
+
+    python -m training.evaluate digits --data-dir ../shared/data
+    python -m training.evaluate characters --data-dir ../shared/data --limit 3000
+
+Three kinds of input, all through the public ``Recognizer.predict``:
+- sketch: held-out writers' UniPen pen trajectories drawn on an 800x800 sketchpad
+  value (RGBA layer + composite, as Gradio sends it) with random brush widths,
+  sizes and positions;
+- scan: held-out writers' NIST (FEMNIST) characters printed dark on light, scaled
+  to a random size between 40 and 1200 px, with paper noise, saved as JPEG;
+- mnist: the official MNIST test set (digits only), as 28x28 arrays.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import time
+
+import numpy as np
+from PIL import Image
+
+from recognizer import Recognizer
+from recognizer.labels import fold_case
+from training.data import unipen
+from training.data.base import writer_split
+from training.data.unipen import draw_strokes
+from training.datasets import WRITER_FRACTIONS, _sub, fixture_writers
+
+
+def sketchpad_value(alpha: np.ndarray) -> dict:
+    """What Gradio 6's Sketchpad sends: a white background, one RGBA layer of black strokes, the composite."""
+    layer = np.zeros(alpha.shape + (4,), np.uint8)
+    layer[..., 3] = alpha
+    background = np.full(alpha.shape + (4,), 255, np.uint8)
+    composite = background.copy()
+    composite[..., :3] = 255 - alpha[..., None]
+    return {"background": background, "layers": [layer], "composite": composite}
+
+
+def sketches(samples: list[dict], rng: np.random.Generator):
+    """Each trajectory drawn on an 800x800 canvas with a random brush, size and position."""
+    for s in samples:
+        height = rng.uniform(150, 650)
+        brush = rng.uniform(5, 40)
+        centre = tuple(rng.uniform(height / 2 + brush, 800 - height / 2 - brush, 2))
+        yield (
+            sketchpad_value(draw_strokes(s["strokes"], s["y_up"], (800, 800), height, centre, brush)),
+            s["label"],
+        )
+
+
+def scans(x: np.ndarray, labels: list[str], rng: np.random.Generator):
+    """White-on-black 28x28 characters as dark-on-light JPEG scans of random size, with paper noise."""
+    for image, label in zip(x, labels):
+        side = int(rng.uniform(40, 1200))
+        big = np.asarray(
+            Image.fromarray(255 - image).resize((side, side), Image.Resampling.BICUBIC), np.float32
+        )
+        paper = rng.uniform(200, 250)
+        ink = rng.uniform(10, 70)
+        page = paper - (255 - big) / 255 * (paper - ink) + rng.normal(0, 6, big.shape)
+        buf = io.BytesIO()
+        Image.fromarray(np.clip(page, 0, 255).astype(np.uint8)).save(
+            buf, "JPEG", quality=int(rng.uniform(60, 95))
+        )
+        yield buf.getvalue(), label
+
+
+def score(rec: Recognizer, inputs) -> dict:
+    """Exact and case-insensitive accuracy of ``rec`` over (input, label) pairs."""
+    exact = folded = n = 0
+    for value, label in inputs:
+        got = rec.predict(value).label
+        exact += got == label
+        folded += fold_case(got) == fold_case(label)
+        n += 1
+    return {"n": n, "accuracy": round(exact / max(n, 1), 4), "case_insensitive": round(folded / max(n, 1), 4)}
+
+
+def held_out(writers: np.ndarray, source: str, seed: int) -> np.ndarray:
+    """Indices of the test writers, exactly as training split them."""
+    return writer_split(writers, WRITER_FRACTIONS, seed, fixture_writers(source))[2]
+
+
+def main(argv=None) -> dict:
+    p = argparse.ArgumentParser(prog="python -m training.evaluate")
+    p.add_argument("model")
+    p.add_argument("--data-dir", default="../shared/data")
+    p.add_argument("--limit", type=int, default=2000, help="samples per kind")
+    p.add_argument("--seed", type=int, default=42, help="the training seed (it fixed the writer split)")
+    args = p.parse_args(argv)
+    rec = Recognizer.load(args.model)
+    rng = np.random.default_rng(0)
+    results = {}
+
+    samples = [s for s in unipen.read(_sub(args.data_dir, "unipen")) if s["label"] in rec.labels]
+    test = held_out(np.array([s["writer"] for s in samples]), "unipen", args.seed)
+    chosen = rng.permutation(test)[: args.limit]
+    t0 = time.time()
+    results["sketch"] = score(rec, sketches([samples[i] for i in chosen], rng))
+
+    with np.load(f"{_sub(args.data_dir, 'femnist')}/femnist_byclass_dev.npz") as data:
+        x, y, writers = data["x"], data["y"], data["writer"].astype(str)
+    from recognizer.labels import BYCLASS
+
+    chars = np.asarray(BYCLASS)[y]
+    test = [i for i in held_out(writers, "femnist", args.seed) if chars[i] in rec.labels]
+    chosen = rng.permutation(test)[: args.limit]
+    results["scan"] = score(rec, scans(x[chosen], list(chars[chosen]), rng))
+
+    if rec.name == "digits":
+        from training.data import mnist
+
+        raw = mnist.load_raw(_sub(args.data_dir, "mnist"))["test"]
+        results["mnist"] = score(rec, zip(raw[0], (str(v) for v in raw[1])))
+    results["seconds"] = round(time.time() - t0, 1)
+    print(json.dumps({"model": args.model, "sha256": rec.sha256[:12], **results}, indent=2))
+    return results
+
+
+if __name__ == "__main__":
+    main()
