@@ -2,7 +2,8 @@
 
     python -m export digits [--run runs/digits] [--out models]
 
-Full-integer quantization (int8 in, int8 out) calibrated on training images.
+Full-integer quantization (int8 in, int8 out) calibrated on training images,
+after folding BatchNorm into the next layer (``export/fold.py``).
 The float and int8 models are scored on the same test set, int8 through the
 very ``Recognizer`` code the app uses, and the export fails if int8 is more
 than ``--max-drop`` points worse. Writes ``<out>/<task>.tflite``,
@@ -27,6 +28,7 @@ import numpy as np
 
 from export.confusion import confusion_matrix, save_confusion_png
 from export.float_model import save_float_weights
+from export.fold import fold_batchnorm
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -105,7 +107,7 @@ def main(argv=None) -> dict:
     calibration = data.train.x[
         rng.choice(len(data.train), min(args.calibration_images, len(data.train)), replace=False)
     ]
-    content = convert_int8(model, calibration)
+    content = convert_int8(fold_batchnorm(model), calibration)
 
     metadata = {
         "name": args.task,
@@ -149,6 +151,7 @@ def main(argv=None) -> dict:
             "sha256": hashlib.sha256(content).hexdigest(),
             "size_bytes": len(content),
             "arch": report["arch"],
+            "batchnorm_folded": True,
             "parameters": report["parameters"],
             "test_set": _describe_test(args.task, data.sources),
             "accuracy": {
