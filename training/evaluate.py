@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import sys
 import time
 
 import numpy as np
@@ -91,13 +92,15 @@ def main(argv=None) -> dict:
     p.add_argument("--data-dir", default="../shared/data")
     p.add_argument("--limit", type=int, default=2000, help="samples per kind")
     p.add_argument("--seed", type=int, default=42, help="the training seed (it fixed the writer split)")
+    p.add_argument("--write", action="store_true", help="record the result in models/<model>.json")
     args = p.parse_args(argv)
     rec = Recognizer.load(args.model)
     rng = np.random.default_rng(0)
     results = {}
 
-    samples = [s for s in unipen.read(_sub(args.data_dir, "unipen")) if s["label"] in rec.labels]
+    samples = unipen.read(_sub(args.data_dir, "unipen"))  # split all of it, as training did, then filter
     test = held_out(np.array([s["writer"] for s in samples]), "unipen", args.seed)
+    test = [i for i in test if samples[i]["label"] in rec.labels]
     chosen = rng.permutation(test)[: args.limit]
     t0 = time.time()
     results["sketch"] = score(rec, sketches([samples[i] for i in chosen], rng))
@@ -118,6 +121,12 @@ def main(argv=None) -> dict:
         results["mnist"] = score(rec, zip(raw[0], (str(v) for v in raw[1])))
     results["seconds"] = round(time.time() - t0, 1)
     print(json.dumps({"model": args.model, "sha256": rec.sha256[:12], **results}, indent=2))
+    if args.write:
+        meta_path = rec.model_path.with_suffix(".json")
+        meta = json.loads(meta_path.read_text())
+        command = "python -m training.evaluate " + " ".join(sys.argv[1:] if argv is None else argv)
+        meta["held_out_evaluation"] = {"command": command, **results}
+        meta_path.write_text(json.dumps(meta, indent=2) + "\n")
     return results
 
 
