@@ -1,0 +1,54 @@
+"""Print the README's model table from models/*.json, so that every figure in it is a measured one.
+
+    python -m export.model_card
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+MODELS = Path(__file__).resolve().parent.parent / "models"
+
+
+def pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.2f}%"
+
+
+def table(models_dir: Path = MODELS) -> str:
+    rows = [
+        "| model | classes | arch | size | test set | float | int8 | int8 case-insens. | sketch (exact / case-insens.) "
+        "| scan (exact / case-insens.) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name in ("digits", "letters", "characters"):
+        path = models_dir / f"{name}.json"
+        if not path.exists():
+            continue
+        m = json.loads(path.read_text())
+        acc, ev = m["accuracy"], m.get("held_out_evaluation", {})
+        by_source = "<br>".join(
+            f"{src}: {pct(r['accuracy'])} / {pct(r['case_insensitive_accuracy'])} (n={r['n']})"
+            for src, r in acc["int8_by_source"].items()
+        )
+        sketch, scan = ev.get("sketch", {}), ev.get("scan", {})
+        rows.append(
+            f"| **{name}** | {len(m['labels'])} | {m['arch']} | {m['size_bytes'] // 1024} KB | {by_source} "
+            f"| {pct(acc['float']['accuracy'])} | {pct(acc['int8']['accuracy'])} "
+            f"| {pct(acc['int8']['case_insensitive_accuracy'])} "
+            f"| {pct(sketch.get('accuracy'))} / {pct(sketch.get('case_insensitive'))} (n={sketch.get('n', 0)}) "
+            f"| {pct(scan.get('accuracy'))} / {pct(scan.get('case_insensitive'))} (n={scan.get('n', 0)}) |"
+        )
+    rows.append("")
+    for name in ("digits", "letters", "characters"):
+        path = models_dir / f"{name}.json"
+        if path.exists():
+            m = json.loads(path.read_text())
+            rows.append(f"- {name}: `{m['training']['command']}` then `{m['export_command']}`"
+                        + (f", evaluated with `{m['held_out_evaluation']['command']}`"
+                           if "held_out_evaluation" in m else ""))
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(table())
