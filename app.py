@@ -1,0 +1,362 @@
+"""Handwriting Recognizer: draw or upload a character and see what the model reads.
+
+A thin Gradio 6 layer over ``recognizer`` (the models, the preprocessing and
+the image decoding live there) and ``recognizer.feedback`` (storing what users
+say about a guess). Run it with ``python app.py``: it serves on 0.0.0.0, port
+$PORT or 7860, locally and on Hugging Face Spaces alike.
+
+Public API, for ``gradio_client``:
+    client.predict(handle_file("7.png"), "digits", api_name="/predict")    -> {label: confidence}
+    client.predict(handle_file("7.png"), "digits", False, "1", api_name="/feedback") -> {"id", "prediction"}
+    client.predict(api_name="/status")                                       -> feedback store status
+The model is "digits", "letters" or "characters" (the display names work too).
+Bad input comes back as an error whose message is written for people.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, replace
+from typing import Any
+
+import gradio as gr
+import numpy as np
+
+from recognizer import MODEL_NAMES, InvalidImageError, NoInkError, Prediction, Recognizer
+from recognizer.feedback import FeedbackService, InvalidLabelError
+from recognizer.image_io import load_image
+
+log = logging.getLogger("app")
+
+MODEL_TITLES = {"digits": "Digits", "letters": "Letters", "characters": "Digits + letters"}
+TOP_K = 5
+PREVIEW_SCALE = 8
+"""The 28x28 model input is shown at 224x224, each pixel a visible square."""
+MAX_FILE_SIZE = "10mb"
+"""Uploads above this are refused by Gradio before they reach us; a photo of one character is far smaller."""
+CONCURRENCY = 4
+"""Requests served at once; prediction is thread-safe and takes milliseconds."""
+CANVAS = (600, 600)
+BRUSH_SIZE = 18
+"""Thick enough that a stroke still covers a pixel or two once the drawing is shrunk to 28x28."""
+
+CSS = """
+.gradio-container { max-width: 1180px !important; margin: 0 auto; }
+#title h1 { margin-bottom: 0; }
+#model-input img { image-rendering: pixelated; }
+#message p { font-size: 1.05em; margin: 0; }
+#privacy, #footer { font-size: 0.85em; opacity: 0.8; }
+"""
+
+SELECT_BRUSH_JS = """
+() => {
+  // Gradio's sketchpad starts, and starts again after every clear, with no tool selected: it shows
+  // "select the draw tool to start" (in .empty.wrap). Whenever it does, select the brush (the first
+  // tool button; its label is translated) so that people can draw at once.
+  const selectBrush = () => {
+    if (document.querySelector('#sketchpad .empty.wrap')) {
+      document.querySelector('#sketchpad .toolbar-wrap > .half-container:first-child > button')?.click();
+    }
+  };
+  new MutationObserver(selectBrush).observe(document.body, {childList: true, subtree: true});
+  selectBrush();
+}
+"""
+
+CLEAR_CANVAS_JS = """
+() => {
+  // Press the sketchpad's own "Clear canvas" button (the last in its top panel): setting the value
+  // to None from Python does not always wipe the canvas. The sketchpad's change event follows.
+  [...document.querySelectorAll('#sketchpad .top-panel button')].pop()?.click();
+}
+"""
+
+PRIVACY_NOTE = (
+    "🔒 **Privacy:** nothing is kept when you only draw. When you press *Send feedback*, your drawing or "
+    "image, the model's guesses and your answer are stored (and may be copied to a Google Sheet) to improve "
+    "the models. Please do not upload anything personal."
+)
+HINT = "Draw a digit or a letter on the canvas, or upload a photo of one."
+
+
+@dataclass(frozen=True)
+class Shown:
+    """The last prediction a user saw, kept in gr.State so feedback refers to exactly that."""
+
+    model_name: str
+    prediction: Prediction
+    image: np.ndarray
+    """The image as decoded (the drawing's ink, or the uploaded picture), stored with the feedback."""
+    feedback_sent: bool = False
+    """Set once feedback on this prediction is stored, so that a second click does not store it twice."""
+
+
+def load_recognizers(names: tuple[str, ...] = MODEL_NAMES) -> dict[str, Recognizer]:
+    """Every model whose files are in models/, in MODEL_NAMES order; the app offers only these."""
+    recognizers = {}
+    for name in names:
+        try:
+            recognizers[name] = Recognizer.load(name)
+        except FileNotFoundError:
+            log.info("model %s not found in models/; not offered", name)
+    if not recognizers:
+        raise SystemExit("No model found in models/: export one first (python -m export).")
+    return recognizers
+
+
+def preview(model_input: np.ndarray) -> np.ndarray:
+    """The 28x28 model input scaled up by whole pixels, so that it is visible as the model saw it."""
+    return np.kron(model_input, np.ones((PREVIEW_SCALE, PREVIEW_SCALE), dtype=np.uint8))
+
+
+def status_line(status: dict) -> str:
+    """The footer: how much feedback is stored here and how far the Google Sheets copy lags."""
+    line = f"Feedback stored: {status['stored']}"
+    if status["sheets"] == "enabled":
+        line += f" · waiting to sync to Google Sheets: {status['pending']}"
+        if status.get("last_error"):
+            line += f" · last sync error: {status['last_error']}"
+    else:
+        line += " · Google Sheets sync is off"
+    return line
+
+
+class App:
+    """The recognizers and the feedback service, and the functions the UI and the API call."""
+
+    def __init__(self, recognizers: dict[str, Recognizer], feedback: FeedbackService):
+        self.recognizers = recognizers
+        self.feedback = feedback
+
+    def recognizer(self, model: str | None) -> Recognizer:
+        """The model for a name ("digits") or a display name ("Digits"); gr.Error if there is none."""
+        wanted = (model or "digits").strip().lower()
+        for name, recognizer in self.recognizers.items():
+            if wanted in (name, MODEL_TITLES[name].lower()):
+                return recognizer
+        raise gr.Error(
+            f"Unknown model {model!r}. Choose one of: {', '.join(self.recognizers)}.", print_exception=False
+        )
+
+    def read(self, value: Any, model: str | None) -> Shown:
+        """Decode ``value`` and predict; NoInkError / InvalidImageError carry messages for users."""
+        recognizer = self.recognizer(model)
+        image = load_image(value)
+        return Shown(recognizer.name, recognizer.predict(image, top_k=TOP_K), image)
+
+    # -- public API -------------------------------------------------------------------------
+
+    def api_read(self, image_path: str | None, model: str) -> Shown:
+        """read() for API callers: bad input becomes a gr.Error, whose message the client gets as it is."""
+        try:
+            return self.read(image_path, model)
+        except (NoInkError, InvalidImageError) as e:
+            raise gr.Error(str(e), print_exception=False) from None
+
+    def api_predict(self, image_path: str | None, model: str) -> dict[str, float]:
+        """The top 5 {label: confidence} for an image file."""
+        return self.api_read(image_path, model).prediction.as_dict()
+
+    def api_feedback(self, image_path: str | None, model: str, correct: bool, correct_label: str) -> dict:
+        """Predict on an image file and store the caller's verdict on it, as the UI's feedback row does."""
+        shown = self.api_read(image_path, model)
+        return {"id": self.submit(shown, correct, correct_label), "prediction": shown.prediction.label}
+
+    def api_status(self) -> dict:
+        """The feedback store's status: stored, pending, sheets, last_error, last_sync."""
+        return self.feedback.status()
+
+    def submit(self, shown: Shown, correct: bool, correct_label: str | None) -> str:
+        """Store feedback on ``shown`` and return its id; a label the model does not know is a gr.Error."""
+        recognizer = self.recognizers[shown.model_name]
+        try:
+            return self.feedback.submit(
+                recognizer.name, recognizer.sha256, recognizer.labels, shown.prediction,
+                bool(correct), correct_label, shown.image,
+            )
+        except InvalidLabelError as e:
+            raise gr.Error(str(e), print_exception=False) from None
+
+    # -- UI events --------------------------------------------------------------------------
+
+    def ui_predict(self, value: Any, model: str, when_blank: str | None = None) -> tuple:
+        """Read a drawing or an upload for the page; bad input shows its message, never a traceback."""
+        try:
+            return self.ui_show(self.read(value, model), "")
+        except NoInkError as e:
+            return self.ui_show(None, when_blank or f"⚠️ {e}")
+        except InvalidImageError as e:
+            return self.ui_show(None, f"⚠️ {e}")
+
+    def ui_stroke(self, drawing: Any, model: str) -> tuple:
+        """After each stroke. A blank canvas here was just cleared: show the hint, not a warning."""
+        return self.ui_predict(drawing, model, when_blank=HINT)
+
+    def ui_upload(self, upload: dict | None, model: str) -> tuple:
+        """A new upload, taken unprocessed (preprocess=False): gr.Image would open it with Pillow first and
+        fail with a bare "Error" on a file that is no image, where ``recognizer`` says what is wrong.
+        Returns the file's path, kept for the Predict button and model changes, and what to show."""
+        path = (upload or {}).get("path")
+        return path, *self.ui_predict(path, model)
+
+    def ui_predict_open_tab(self, tab: str, drawing: Any, upload: str | None, model: str) -> tuple:
+        """The Predict button: read whichever tab is open."""
+        return self.ui_predict(upload if tab == "upload" else drawing, model)
+
+    def ui_model_changed(self, tab: str, drawing: Any, upload: str | None, model: str) -> tuple:
+        """Read the open tab again with the model just chosen; an empty tab gets the hint, not a warning."""
+        return self.ui_predict(upload if tab == "upload" else drawing, model, when_blank=HINT)
+
+    @staticmethod
+    def ui_show(shown: Shown | None, message: str) -> tuple:
+        """Values for [guesses, model input, message, shown, verdict, correct label, feedback message]."""
+        if shown is None:
+            return None, None, message, None, None, "", ""
+        guesses, model_input = shown.prediction.as_dict(), preview(shown.prediction.model_input)
+        return guesses, model_input, message, shown, None, "", ""
+
+    def ui_clear(self) -> tuple:
+        """Values for [upload, its kept path, *what ui_show returns]; the canvas is wiped in the browser."""
+        return None, None, *self.ui_show(None, HINT)
+
+    def ui_feedback(self, shown: Shown | None, verdict: str | None, correct_label: str) -> tuple:
+        """Store the verdict on the guess shown; returns the message, the new shown state and the footer."""
+        if shown is None:
+            message = "⚠️ Draw or upload a character first, then say whether the guess was right."
+        elif shown.feedback_sent:
+            message = "✅ Your feedback on this guess is already saved. Thanks!"
+        elif verdict is None:
+            message = "⚠️ Choose *Right* or *Wrong* first."
+        else:
+            try:
+                self.submit(shown, verdict == "Right", correct_label)
+                shown = replace(shown, feedback_sent=True)
+                message = "✅ Thanks! Your feedback was saved."
+            except gr.Error as e:
+                message = f"⚠️ {e.message}"
+        return message, shown, self.ui_status()
+
+    def ui_status(self) -> str:
+        return status_line(self.feedback.status())
+
+    # -- layout -----------------------------------------------------------------------------
+
+    def build(self) -> gr.Blocks:
+        """The page: canvas and upload on the left, guesses, model input and feedback on the right."""
+        with gr.Blocks(title="Handwriting Recognizer") as demo:
+            gr.Markdown(
+                "# ✍️ Handwriting Recognizer\n"
+                "Draw a digit or a letter, or upload a photo of one: the model shows its five best guesses "
+                "and the 28×28 picture it actually read.",
+                elem_id="title",
+            )
+            tab = gr.State("draw")
+            upload_path = gr.State(None)
+            shown = gr.State(None)
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=3, min_width=360):
+                    with gr.Tabs():
+                        with gr.Tab("Draw", id="draw") as draw_tab:
+                            drawing = gr.Sketchpad(
+                                label="Draw one character",
+                                elem_id="sketchpad",
+                                canvas_size=CANVAS,
+                                height=CANVAS[1] + 40,
+                                brush=gr.Brush(BRUSH_SIZE, colors=["#000000"], color_mode="fixed"),
+                                layers=False,
+                                transforms=(),
+                                buttons=[],
+                                type="numpy",
+                            )
+                        with gr.Tab("Upload", id="upload") as upload_tab:
+                            upload = gr.Image(
+                                label="A photo or scan of one character",
+                                elem_id="upload",
+                                type="filepath",
+                                image_mode=None,
+                                height=CANVAS[1] + 40,
+                            )
+                    model = gr.Radio(
+                        [(MODEL_TITLES[name], name) for name in self.recognizers],
+                        value=next(iter(self.recognizers)),
+                        label="Model",
+                        elem_id="model",
+                    )
+                    with gr.Row():
+                        clear = gr.Button("Clear", elem_id="clear")
+                        predict = gr.Button("Predict", variant="primary", elem_id="predict")
+                with gr.Column(scale=2, min_width=300):
+                    message = gr.Markdown(HINT, elem_id="message")
+                    guesses = gr.Label(num_top_classes=TOP_K, label="Top 5 guesses", elem_id="guesses")
+                    model_input = gr.Image(
+                        label="What the model saw (28×28)",
+                        elem_id="model-input",
+                        interactive=False,
+                        height=240,
+                        format="png",
+                        buttons=[],
+                    )
+                    with gr.Group(elem_id="feedback"):
+                        verdict = gr.Radio(["Right", "Wrong"], label="Was the top guess right?")
+                        correct_label = gr.Textbox(
+                            label="If wrong, the correct character",
+                            placeholder="e.g. 7 or g",
+                            max_length=10,
+                            elem_id="correct-label",
+                        )
+                        send = gr.Button("Send feedback", elem_id="send")
+                    feedback_message = gr.Markdown(elem_id="feedback-message")
+                    gr.Markdown(PRIVACY_NOTE, elem_id="privacy")
+            footer = gr.Markdown(elem_id="footer")
+
+            # UI events: private, so that the public API is only /predict, /feedback and /status.
+            ui = {"api_visibility": "private", "show_progress": "hidden"}
+            shows = [guesses, model_input, message, shown, verdict, correct_label, feedback_message]
+            draw_tab.select(lambda: "draw", None, tab, **ui)
+            upload_tab.select(lambda: "upload", None, tab, **ui)
+            # The sketchpad's change event fires once per finished stroke, once the canvas has been sent.
+            drawing.change(self.ui_stroke, [drawing, model], shows, trigger_mode="always_last", **ui)
+            upload.upload(self.ui_upload, [upload, model], [upload_path, *shows], preprocess=False, **ui)
+            upload.clear(self.ui_clear, None, [upload, upload_path, *shows], **ui)
+            open_tab = [tab, drawing, upload_path, model]
+            predict.click(self.ui_predict_open_tab, open_tab, shows, **ui)
+            model.change(self.ui_model_changed, open_tab, shows, **ui)
+            clear.click(self.ui_clear, None, [upload, upload_path, *shows], js=CLEAR_CANVAS_JS, **ui)
+            feedback_row = [shown, verdict, correct_label]
+            send.click(self.ui_feedback, feedback_row, [feedback_message, shown, footer], **ui)
+            demo.load(self.ui_status, None, footer, js=SELECT_BRUSH_JS, **ui)
+
+            # The public API, on hidden components so that it takes a file and plain strings.
+            with gr.Column(visible=False):
+                api_image = gr.File(type="filepath", label="image")
+                api_model = gr.Textbox(value="digits", label="model")
+                api_correct = gr.Checkbox(label="correct")
+                api_label = gr.Textbox(label="correct_label")
+                api_result = gr.JSON(label="result")
+                api_trigger = gr.Button()
+            api_trigger.click(self.api_predict, [api_image, api_model], api_result, api_name="predict")
+            feedback_inputs = [api_image, api_model, api_correct, api_label]
+            api_trigger.click(self.api_feedback, feedback_inputs, api_result, api_name="feedback")
+            api_trigger.click(self.api_status, None, api_result, api_name="status")
+        return demo
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    feedback = FeedbackService.from_env()
+    try:
+        demo = App(load_recognizers(), feedback).build()
+        demo.queue(default_concurrency_limit=CONCURRENCY).launch(
+            server_name="0.0.0.0",
+            server_port=int(os.environ.get("PORT", "7860")),
+            max_file_size=MAX_FILE_SIZE,
+            css=CSS,
+            theme=gr.themes.Soft(),
+        )
+    finally:
+        feedback.close()
+
+
+if __name__ == "__main__":
+    main()

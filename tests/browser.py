@@ -1,0 +1,160 @@
+"""Drive the app's page in headless Chromium as a person would: draw with the mouse, upload, read the result.
+
+Shared by tests/test_browser.py and tests/screenshot.py. Uses Debian's Chromium
+(``apt-get install -y chromium``) through Playwright for Python.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from playwright.sync_api import Browser, Playwright, Request
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+UNIPEN = Path(__file__).parent / "fixtures" / "unipen_sample.jsonl.gz"
+VIEWPORT = {"width": 1280, "height": 1000}
+BRUSH_BUTTON = "#sketchpad .toolbar-wrap > .half-container:first-child > button"
+
+Stroke = Sequence[tuple[float, float]]
+
+
+def launch(playwright: Playwright) -> Browser:
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+def unipen_samples() -> list[dict]:
+    """The real pen trajectories of the fixture: label, writer, y_up, strokes."""
+    with gzip.open(UNIPEN, "rt") as f:
+        return [json.loads(line) for line in f]
+
+
+def fit_strokes(
+    strokes: Sequence[Stroke], y_up: bool = False, size: float = 0.6, max_points: int = 12
+) -> list[Stroke]:
+    """Strokes scaled into the unit square: the longer side ``size``, centred, y pointing down.
+
+    Each stroke keeps at most ``max_points`` of its points (evenly spaced, ends kept): software-rendered
+    Chromium can take most of a second per mouse move on a busy machine.
+    """
+    strokes = [_thin(stroke, max_points) for stroke in strokes if len(stroke)]
+    xs = [x for stroke in strokes for x, _ in stroke]
+    ys = [y for stroke in strokes for _, y in stroke]
+    extent = max(max(xs) - min(xs), max(ys) - min(ys), 1e-9)
+    mid_x, mid_y = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
+    flip = -1 if y_up else 1
+    return [
+        [(0.5 + (x - mid_x) / extent * size, 0.5 + flip * (y - mid_y) / extent * size) for x, y in stroke]
+        for stroke in strokes
+    ]
+
+
+def _thin(stroke: Stroke, max_points: int) -> Stroke:
+    if len(stroke) <= max_points:
+        return stroke
+    keep = {round(i * (len(stroke) - 1) / (max_points - 1)) for i in range(max_points)}
+    return [point for i, point in enumerate(stroke) if i in keep]
+
+
+class AppPage:
+    """The app open in a browser tab, with what a person does there and a way to know the app is done.
+
+    Each finished stroke sends the canvas and asks for a prediction, and a busy
+    machine can take seconds to do so; :meth:`result` waits until the page has
+    had no request to the app in flight for a while, so that the guess it reads
+    is the one for the whole drawing.
+    """
+
+    def __init__(self, browser: Browser, url: str, locale: str | None = None, viewport: dict | None = None):
+        self.page = browser.new_page(viewport=viewport or VIEWPORT, locale=locale)
+        self._in_flight: set[Request] = set()
+        self._last_activity = time.monotonic()
+        self.page.on("request", self._started)
+        self.page.on("requestfinished", self._ended)
+        self.page.on("requestfailed", self._ended)
+        self.page.goto(url)
+        self.page.wait_for_selector("#sketchpad canvas", timeout=60_000)
+
+    def _started(self, request: Request) -> None:
+        if "/gradio_api/" in request.url and "heartbeat" not in request.url:
+            self._last_activity = time.monotonic()
+            if "/queue/data" not in request.url:  # the event stream may stay open while idle
+                self._in_flight.add(request)
+
+    def _ended(self, request: Request) -> None:
+        if request in self._in_flight:
+            self._in_flight.discard(request)
+            self._last_activity = time.monotonic()
+
+    def _shown(self) -> tuple[str | None, str | None]:
+        """What the result column shows now: the top guess, and the address of the model-input image."""
+        shown = self.page.evaluate(
+            """() => [document.querySelector('#guesses .output-class')?.innerText.trim() ?? null,
+                      document.querySelector('#model-input img')?.src ?? null]"""
+        )
+        return shown[0], shown[1]
+
+    def close(self) -> None:
+        self.page.close()
+
+    def draw(self, strokes: Sequence[Stroke]) -> None:
+        """Draw strokes given in unit-square coordinates onto the sketchpad, one mouse press per stroke."""
+        box = self.page.locator("#sketchpad canvas").first.bounding_box()
+        side = min(box["width"], box["height"]) * 0.9
+        left = box["x"] + (box["width"] - side) / 2
+        top = box["y"] + (box["height"] - side) / 2
+        mouse = self.page.mouse
+        for stroke in strokes:
+            points = [(left + x * side, top + y * side) for x, y in stroke]
+            mouse.move(*points[0])
+            mouse.down()
+            for point in points[1:] or [(points[0][0] + 1, points[0][1] + 1)]:  # a dot still moves a little
+                mouse.move(*point)
+            mouse.up()
+        self._last_activity = time.monotonic()
+
+    def wait_until_idle(self, quiet: float = 2.0, timeout: float = 60.0) -> None:
+        """Wait until, for ``quiet`` seconds from now, no request to the app started or ended and the result
+        stayed (the page may take a moment to send what a click asks for)."""
+        deadline = time.monotonic() + timeout
+        self._last_activity = max(self._last_activity, time.monotonic())
+        shown = self._shown()
+        while time.monotonic() < deadline:
+            self.page.wait_for_timeout(100)  # lets Playwright deliver the request events
+            if (now := self._shown()) != shown:
+                shown, self._last_activity = now, time.monotonic()
+            if not self._in_flight and time.monotonic() - self._last_activity >= quiet:
+                return
+        raise TimeoutError(f"the page still talks to the app after {timeout:.0f} s")
+
+    def result(self, timeout: float = 60.0) -> str | None:
+        """The top guess for all that was drawn: wait for one, then until the app is done; None if none."""
+        try:
+            self.page.locator("#guesses .output-class").wait_for(timeout=timeout * 1000)
+        except PlaywrightTimeoutError:
+            return None
+        self.wait_until_idle()
+        return self._shown()[0]
+
+    def clear(self) -> None:
+        """Once the page has settled, press Clear; wait until the guesses are gone and the brush is ready.
+
+        (A read still being sent when Clear is pressed, after a change of model say, can show its guesses
+        after the clear: a race in the app that a person is unlikely to meet.)
+        """
+        self.wait_until_idle(quiet=1.0)
+        self.page.click("#clear")
+        self.page.wait_for_function(
+            f"""() => !document.querySelector('#guesses .output-class')
+                      && document.querySelector('{BRUSH_BUTTON}')?.classList.contains('highlight')""",
+            timeout=30_000,
+        )
+        self.wait_until_idle(quiet=0.5)
