@@ -6,8 +6,8 @@ import functools
 import time
 
 import numpy as np
-from helpers import load_mnist_sample
 
+from helpers import load_mnist_sample
 from recognizer import Prediction, Recognizer
 
 

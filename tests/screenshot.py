@@ -12,9 +12,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from playwright.sync_api import sync_playwright
+
 from app_server import REPO, running_app
 from browser import AppPage, fit_strokes, launch, unipen_samples
-from playwright.sync_api import sync_playwright
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browser import CHROMIUM, AppPage, fit_strokes, launch, unipen_samples
 from PIL import Image
 
+from browser import CHROMIUM, AppPage, fit_strokes, launch, unipen_samples
 from recognizer.feedback import FeedbackStore
 
 if not CHROMIUM.exists():

@@ -8,8 +8,8 @@ import zipfile
 
 import numpy as np
 import pytest
-from helpers import FIXTURES, load_mnist_sample
 
+from helpers import FIXTURES, load_mnist_sample
 from recognizer.labels import BYCLASS
 from training.data import emnist, femnist, unipen
 from training.data.base import writer_split

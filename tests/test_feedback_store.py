@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from feedback_helpers import digits, samples, submit, wrong_label
 
+from feedback_helpers import digits, samples, submit, wrong_label
 from recognizer.feedback import FeedbackService, FeedbackStore, InvalidLabelError
 from recognizer.feedback.__main__ import main as feedback_cli
 from recognizer.feedback.record import COLUMNS, decode_png

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import load_mnist_sample, load_unipen_sample, paste
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers import load_mnist_sample, load_unipen_sample, paste
 from recognizer import InvalidImageError, NoInkError
 from recognizer.preprocess import FIT_BOX, MODEL_SIZE, TARGET_STROKE, to_model_input
 from training.data.unipen import draw_strokes

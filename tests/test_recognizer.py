@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import load_mnist_sample, load_unipen_sample, paste, sketchpad_value
 from PIL import Image
 
+from helpers import load_mnist_sample, load_unipen_sample, paste, sketchpad_value
 from recognizer import MODEL_NAMES, InvalidImageError, NoInkError, Recognizer
 from training.data.unipen import draw_strokes
 

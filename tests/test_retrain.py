@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from feedback_helpers import digits
-from helpers import FIXTURES, load_unipen_sample
 from PIL import Image
 
+from feedback_helpers import digits
+from helpers import FIXTURES, load_unipen_sample
 from recognizer.feedback import FeedbackService, FeedbackStore
 from recognizer.feedback.export import write_npz
 from training.data.unipen import draw_strokes

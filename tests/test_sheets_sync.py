@@ -10,9 +10,9 @@ import threading
 
 import numpy as np
 import pytest
+
 from fake_sheets import CELL_LIMIT, FakeSheets, Fault, Formula, LoopbackAdapter
 from feedback_helpers import digits, samples, submit, wait_until
-
 from recognizer.feedback import FeedbackService, FeedbackStore
 from recognizer.feedback.record import COLUMNS, decode_png
 from recognizer.feedback.sheets import SheetSync, sheet_row, sync_from_env

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import load_mnist_sample
 
+from helpers import load_mnist_sample
 from recognizer import Recognizer
 
 REPO = Path(__file__).resolve().parent.parent
