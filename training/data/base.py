@@ -100,8 +100,9 @@ def preprocess_all(images, cache_key: str | None = None) -> np.ndarray:
     """Run every image through the shared preprocessing, in parallel, cached by content.
 
     ``images`` is any sliceable sequence of images: an array, or a lazy sequence
-    that draws its images when a worker iterates over it. The cache key includes a hash of ``recognizer/preprocess.py``, so changing the
-    preprocessing invalidates every cache.
+    that draws its images when a worker iterates over it. The cache key includes
+    the preprocessing's fingerprint (:func:`_preprocess_version`), so a change to
+    what it outputs invalidates every cache.
     """
     path = None
     if cache_key:
