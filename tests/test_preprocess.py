@@ -69,9 +69,11 @@ def test_size_and_brush_width_barely_change_the_model_input(index, height, brush
 @settings(max_examples=25, deadline=None)
 @given(index=st.integers(0, len(MNIST_X) - 1))
 def test_both_polarities_give_the_same_input(index):
-    """A white-on-black digit and its exact negative, dark on light, give the same model input."""
+    """A white-on-black digit and its exact negative, dark on light, give the same model input
+    (to within one grey level: 0.5 - x and x - 0.5 round differently in float32)."""
     light_on_dark = paste(MNIST_X[index], (60, 60), (16, 16))
-    assert np.array_equal(to_model_input(255 - light_on_dark), to_model_input(light_on_dark))
+    a, b = to_model_input(255 - light_on_dark), to_model_input(light_on_dark)
+    assert np.abs(a.astype(int) - b.astype(int)).max() <= 1
 
 
 @settings(max_examples=25, deadline=None)
