@@ -27,56 +27,31 @@ def write_idx(path: Path, array: np.ndarray) -> None:
     path.write_bytes(gzip.compress(header + array.astype(np.uint8).tobytes()))
 
 
-def test_train_export_and_serve_a_tiny_digits_model(tmp_path):
+def train_tiny(tmp_path: Path, n_train: int, n_test: int, *extra: str) -> tuple[Path, dict]:
+    """Write a small MNIST folder (IDX files) from the fixture and train one epoch on it."""
     x, y = load_mnist_sample()
     data = tmp_path / "mnist"
     data.mkdir()
-    write_idx(data / "train-images-idx3-ubyte.gz", x[:400])
-    write_idx(data / "train-labels-idx1-ubyte.gz", y[:400])
-    write_idx(data / "t10k-images-idx3-ubyte.gz", x[400:])
-    write_idx(data / "t10k-labels-idx1-ubyte.gz", y[400:])
-    run, models = tmp_path / "run", tmp_path / "models"
+    test = slice(n_train, n_train + n_test)
+    write_idx(data / "train-images-idx3-ubyte.gz", x[:n_train])
+    write_idx(data / "train-labels-idx1-ubyte.gz", y[:n_train])
+    write_idx(data / "t10k-images-idx3-ubyte.gz", x[test])
+    write_idx(data / "t10k-labels-idx1-ubyte.gz", y[test])
+    run = tmp_path / "run"
     env = {"HWR_CACHE": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    command = ["training.train", "digits", "--data-dir", str(data), "--epochs", "1", "--out", str(run)]
+    subprocess.run([sys.executable, "-m", *command, *extra], cwd=REPO, env=env, check=True)
+    return run, env
 
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "training.train",
-            "digits",
-            "--data-dir",
-            str(data),
-            "--epochs",
-            "1",
-            "--limit",
-            "400",
-            "--out",
-            str(run),
-        ],
-        cwd=REPO,
-        env=env,
-        check=True,
-    )
+
+def test_train_export_and_serve_a_tiny_digits_model(tmp_path):
+    run, env = train_tiny(tmp_path, 400, 100, "--limit", "400")
+    models = tmp_path / "models"
     report = json.loads((run / "report.json").read_text())
     assert report["epochs"] == 1 and report["test"]["n"] == 100 and len(report["curves"]["loss"]) == 1
 
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "export",
-            "digits",
-            "--run",
-            str(run),
-            "--out",
-            str(models),
-            "--max-drop",
-            "100",
-        ],
-        cwd=REPO,
-        env=env,
-        check=True,
-    )
+    subprocess.run([sys.executable, "-m", "export", "digits", "--run", str(run), "--out", str(models),
+                    "--max-drop", "100"], cwd=REPO, env=env, check=True)
     meta = json.loads((models / "digits.json").read_text())
     assert meta["labels"] == list("0123456789")
     assert set(meta["accuracy"]) >= {"float", "int8"} and meta["training"]["command"].startswith("python -m")
@@ -85,57 +60,17 @@ def test_train_export_and_serve_a_tiny_digits_model(tmp_path):
     rec = Recognizer.load(str(models / "digits.tflite"))
     assert rec.sha256 == meta["sha256"]
     assert rec._interpreter(1).get_input_details()[0]["dtype"] == np.int8
+    x, _ = load_mnist_sample()
     p = rec.predict(x[450])
     assert p.label in rec.labels and 0 <= p.confidence <= 1
 
 
 def test_export_refuses_an_int8_model_that_lost_accuracy(tmp_path):
-    """The parity gate: with a limit of -1 points, any export must be refused."""
-    x, y = load_mnist_sample()
-    data = tmp_path / "mnist"
-    data.mkdir()
-    for stem, arr in [
-        ("train-images-idx3-ubyte", x[:200]),
-        ("train-labels-idx1-ubyte", y[:200]),
-        ("t10k-images-idx3-ubyte", x[200:260]),
-        ("t10k-labels-idx1-ubyte", y[200:260]),
-    ]:
-        write_idx(data / f"{stem}.gz", arr)
-    env = {"HWR_CACHE": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "training.train",
-            "digits",
-            "--data-dir",
-            str(data),
-            "--epochs",
-            "1",
-            "--out",
-            str(tmp_path / "run"),
-        ],
-        cwd=REPO,
-        env=env,
-        check=True,
-    )
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "export",
-            "digits",
-            "--run",
-            str(tmp_path / "run"),
-            "--out",
-            str(tmp_path / "models"),
-            "--max-drop",
-            "-50",
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    """The parity gate: int8 must be 50 points better than float to pass a limit of -50, so the
+    export is refused."""
+    run, env = train_tiny(tmp_path, 200, 60)
+    out = subprocess.run([sys.executable, "-m", "export", "digits", "--run", str(run),
+                          "--out", str(tmp_path / "models"), "--max-drop", "-50"],
+                         cwd=REPO, env=env, capture_output=True, text=True)
     assert out.returncode != 0 and "not exported" in out.stderr
     assert not (tmp_path / "models" / "digits.tflite").exists()
