@@ -64,7 +64,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="train only the last N layers that have weights (0: all)")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--replay", type=float, default=4.0, help="base images mixed in per feedback image")
-    p.add_argument("--holdout", type=float, default=0.25, help="share of feedback held out to compare on")
+    p.add_argument("--held-out-share", type=float, default=0.25,
+                   help="share of the feedback kept out of training, to compare old and new on")
     p.add_argument("--tolerance", type=float,
                    help="largest base-test accuracy drop allowed, in points (default: one standard error)")
     p.add_argument("--seed", type=int, default=0)
@@ -80,7 +81,7 @@ def held_out(record_id: str, share: float) -> bool:
     return int(hashlib.sha256(record_id.encode()).hexdigest()[:8], 16) / 2**32 < share
 
 
-def feedback_sets(source: str, model: str, labels: list[str], holdout: float) -> tuple[Sets, dict]:
+def feedback_sets(source: str, model: str, labels: list[str], held_out_share: float) -> tuple[Sets, dict]:
     """The model's feedback, split into training and held-out parts, and the ids of each."""
     from recognizer.feedback.export import load_arrays
 
@@ -89,7 +90,7 @@ def feedback_sets(source: str, model: str, labels: list[str], holdout: float) ->
     keep = np.array([label in index for label in data["y"]], dtype=bool)
     x, ids = data["x"][keep], data["id"][keep]
     y = np.array([index[label] for label in data["y"][keep]], dtype=np.int64)
-    test = np.array([held_out(i, holdout) for i in ids], dtype=bool)
+    test = np.array([held_out(i, held_out_share) for i in ids], dtype=bool)
     if (~test).sum() < 1 or test.sum() < 1:
         raise SystemExit(f"{len(ids)} feedback records for {model!r} in {source}: too few to train on and "
                          "to hold some out; collect more feedback first")
@@ -203,7 +204,7 @@ def main(argv: list[str] | None = None) -> dict:
     keras.utils.set_random_seed(args.seed)
     tf.config.experimental.enable_op_determinism()  # the same feedback and seed give the same model
 
-    feedback, feedback_ids = feedback_sets(args.feedback, args.model, labels, args.holdout)
+    feedback, feedback_ids = feedback_sets(args.feedback, args.model, labels, args.held_out_share)
     base = base_sets(args, meta)
     print(f"{feedback.description}: {len(feedback.y_train)} to train on, {len(feedback.y_test)} held out; "
           f"{base.description}", flush=True)
