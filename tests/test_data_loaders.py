@@ -122,3 +122,20 @@ def test_writer_split_keeps_writers_apart():
     sets = [set(writers[i]) for i in (train, val, test)]
     assert not (sets[0] & sets[1]) and not (sets[0] & sets[2]) and not (sets[1] & sets[2])
     assert len(sets[1]) == 4 and len(sets[2]) == 4
+
+
+def test_emnist_zip_is_found_in_the_data_dir_then_in_the_package_cache(tmp_path, monkeypatch):
+    """A folder without emnist.zip falls back to the emnist package's cache (no download when it is there)."""
+    import shutil
+    import socket
+
+    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: (_ for _ in ()).throw(AssertionError))
+    cache = tmp_path / "cache" / "emnist.zip"
+    cache.parent.mkdir()
+    shutil.copy(EMNIST_ZIP, cache)
+    monkeypatch.setattr(emnist, "PACKAGE_CACHE", cache)
+    empty = tmp_path / "data"
+    empty.mkdir()
+    assert emnist.find_zip(data_dir=empty) == cache
+    shutil.copy(EMNIST_ZIP, empty / "emnist.zip")
+    assert emnist.find_zip(data_dir=empty) == empty / "emnist.zip"

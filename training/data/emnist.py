@@ -20,10 +20,11 @@ PACKAGE_CACHE = Path.home() / ".cache" / "emnist" / "emnist.zip"
 
 
 def find_zip(emnist_zip: str | Path | None = None, data_dir: str | Path | None = None) -> Path:
-    """Locate emnist.zip: an explicit path, a folder holding it, the emnist package's cache, or a download."""
+    """Locate emnist.zip: an explicit path, else ``<data_dir>/emnist.zip`` if it is there, else the
+    emnist package's cache, downloading it there first if need be (about 535 MB, once)."""
     if emnist_zip:
         return Path(emnist_zip)
-    if data_dir:
+    if data_dir and (Path(data_dir) / "emnist.zip").exists():
         return Path(data_dir) / "emnist.zip"
     if PACKAGE_CACHE.exists():
         return PACKAGE_CACHE
