@@ -104,7 +104,7 @@ def ink_map(image: np.ndarray) -> np.ndarray:
     if channels in (2, 4):
         alpha = as_float_image(a[:, :, -1])
         if alpha.min() < 0.98:
-            return _normalise_contrast(alpha, background=0.0)
+            return _normalise_contrast(alpha)
         a = a[:, :, :-1]
         channels -= 1
     grey = as_float_image(a)
@@ -118,12 +118,11 @@ def ink_map(image: np.ndarray) -> np.ndarray:
         ink = background - grey
     else:
         ink = grey - background
-    return _normalise_contrast(ink, background=0.0)
+    return _normalise_contrast(ink)
 
 
-def _normalise_contrast(ink: np.ndarray, background: float) -> np.ndarray:
+def _normalise_contrast(ink: np.ndarray) -> np.ndarray:
     """Scale ink so the strongest is 1, and drop the faint paper texture below PAPER_FLOOR."""
-    ink = ink - background
     strongest = float(ink.max())
     if strongest < MIN_CONTRAST:
         raise NoInkError("The image is blank: draw or upload a character first.")

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from training.data.unipen import sketchpad_value  # noqa: F401  (re-exported for the tests)
+
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
@@ -28,16 +30,3 @@ def paste(image: np.ndarray, size: tuple[int, int], at: tuple[int, int]) -> np.n
     canvas = np.zeros(size, dtype=image.dtype)
     canvas[at[0] : at[0] + image.shape[0], at[1] : at[1] + image.shape[1]] = image
     return canvas
-
-
-def sketchpad_value(alpha: np.ndarray, colour: tuple[int, int, int] = (0, 0, 0)) -> dict:
-    """A Gradio 6 sketchpad value: a white background, one RGBA layer with the strokes, and the composite."""
-    h, w = alpha.shape
-    layer = np.zeros((h, w, 4), np.uint8)
-    layer[..., :3] = colour
-    layer[..., 3] = alpha
-    background = np.full((h, w, 4), 255, np.uint8)
-    a = alpha[..., None].astype(np.float32) / 255
-    composite = background.copy()
-    composite[..., :3] = np.round(255 * (1 - a) + np.array(colour) * a).astype(np.uint8)
-    return {"background": background, "layers": [layer], "composite": composite}

@@ -27,18 +27,8 @@ from recognizer import Recognizer
 from recognizer.labels import fold_case
 from training.data import unipen
 from training.data.base import writer_split
-from training.data.unipen import draw_strokes
+from training.data.unipen import draw_strokes, sketchpad_value
 from training.datasets import WRITER_FRACTIONS, _sub, fixture_writers
-
-
-def sketchpad_value(alpha: np.ndarray) -> dict:
-    """What Gradio 6's Sketchpad sends: a white background, one RGBA layer of black strokes, the composite."""
-    layer = np.zeros(alpha.shape + (4,), np.uint8)
-    layer[..., 3] = alpha
-    background = np.full(alpha.shape + (4,), 255, np.uint8)
-    composite = background.copy()
-    composite[..., :3] = 255 - alpha[..., None]
-    return {"background": background, "layers": [layer], "composite": composite}
 
 
 def sketches(samples: list[dict], rng: np.random.Generator):

@@ -74,6 +74,19 @@ def draw_strokes(
     return np.asarray(image)
 
 
+def sketchpad_value(alpha: np.ndarray, colour: tuple[int, int, int] = (0, 0, 0)) -> dict:
+    """A Gradio 6 sketchpad value: a white background, one RGBA layer with the strokes, and the composite."""
+    h, w = alpha.shape
+    layer = np.zeros((h, w, 4), np.uint8)
+    layer[..., :3] = colour
+    layer[..., 3] = alpha
+    background = np.full((h, w, 4), 255, np.uint8)
+    a = alpha[..., None].astype(np.float32) / 255
+    composite = background.copy()
+    composite[..., :3] = np.round(255 * (1 - a) + np.array(colour) * a).astype(np.uint8)
+    return {"background": background, "layers": [layer], "composite": composite}
+
+
 def render(sample: dict, rng: np.random.Generator) -> np.ndarray:
     """Draw one sample as a user might: random size, position and brush width, on a small canvas.
 
