@@ -116,6 +116,8 @@ def status_line(status: dict) -> str:
     line = f"Feedback stored: {status['stored']}"
     if status["sheets"] == "enabled":
         line += f" · waiting to sync to Google Sheets: {status['pending']}"
+        if status.get("parked"):
+            line += f" · refused by Sheets and kept here: {status['parked']}"
         if status.get("last_error"):
             line += f" · last sync error: {status['last_error']}"
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import zipfile
 
 import numpy as np
@@ -139,3 +140,24 @@ def test_emnist_zip_is_found_in_the_data_dir_then_in_the_package_cache(tmp_path,
     assert emnist.find_zip(data_dir=empty) == cache
     shutil.copy(EMNIST_ZIP, empty / "emnist.zip")
     assert emnist.find_zip(data_dir=empty) == empty / "emnist.zip"
+
+
+def test_extra_unipen_renderings_go_to_training_only(tmp_path):
+    """``renderings=2`` adds a second, differently drawn copy of each training trajectory,
+    and leaves validation and test as they were, so their scores stay comparable."""
+    from training.datasets import load_task
+
+    with gzip.open(FIXTURES / "unipen_sample.jsonl.gz", "rt") as f:
+        lines = [json.loads(line) for line in f]
+    for sample in lines:  # new writer names: the fixture's own writers are always held out for test
+        sample["writer"] = "renamed-" + sample["writer"]
+    with gzip.open(tmp_path / "unipen_dev.jsonl.gz", "wt") as f:
+        f.writelines(json.dumps(s) + "\n" for s in lines)
+
+    once = load_task("characters", "unipen", str(tmp_path), renderings=1)
+    twice = load_task("characters", "unipen", str(tmp_path), renderings=2)
+    n = len(once.train)
+    assert n > 100 and len(twice.train) == 2 * n
+    assert np.array_equal(twice.train.x[:n], once.train.x) and np.array_equal(twice.train.y[n:], once.train.y)
+    assert not np.array_equal(twice.train.x[n:], once.train.x), "the second drawing uses other brushes"
+    assert np.array_equal(twice.test.x, once.test.x) and np.array_equal(twice.val.x, once.val.x)

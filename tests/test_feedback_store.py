@@ -52,8 +52,8 @@ def test_a_record_holds_everything_needed_to_learn_from_it(service, tmp_path):
     original = decode_png(record.original_png)
     assert original.shape == (256, 256, 4)  # the 280x280 drawing, shrunk
     assert original[..., 3].max() == 255  # the ink survived
-    assert service.status() == {"stored": 1, "pending": 1, "sheets": "disabled", "last_error": None,
-                                "last_sync": None}
+    assert service.status() == {"stored": 1, "pending": 1, "parked": 0, "sheets": "disabled",
+                                "last_error": None, "last_sync": None}
 
 
 def test_correct_needs_no_label_and_ignores_one(service):
@@ -207,3 +207,27 @@ def test_export_csv_has_one_row_a_record(service, tmp_path):
     first = dict(zip(COLUMNS, rows[1], strict=True))
     np.testing.assert_array_equal(decode_png(base64.b64decode(first["model_input_png_base64"])),
                                   samples()[0][0].model_input)
+
+
+def test_a_store_from_before_parking_is_upgraded_and_requeue_works(service, tmp_path, capsys):
+    """Stores written before records could be parked gain the columns on open; the CLI lists
+    parked records and puts them back in the outbox."""
+    ids = [submit(service, i) for i in range(3)]
+    service.close()
+    with sqlite3.connect(tmp_path / FILENAME) as db:  # the schema as the first release wrote it
+        db.execute("ALTER TABLE feedback DROP COLUMN park_reason")
+        db.execute("ALTER TABLE feedback DROP COLUMN parked_at")
+
+    store = FeedbackStore(tmp_path)
+    assert store.pending_count() == 3 and store.parked() == []
+    store.park(ids[1], "APIError: [400]: Injected failure")
+    assert store.pending_count() == 2 and [r.id for r, _ in store.pending(10)] == [ids[0], ids[2]]
+    store.close()
+
+    assert feedback_cli(["--dir", str(tmp_path), "status"]) == 0
+    out = capsys.readouterr().out
+    assert '"pending": 2, "parked": 1' in out and f"parked {ids[1]}: APIError: [400]" in out
+    assert feedback_cli(["--dir", str(tmp_path), "requeue"]) == 0
+    store = FeedbackStore(tmp_path)
+    assert store.pending_count() == 3 and store.parked() == [] and store.count() == 3
+    store.close()

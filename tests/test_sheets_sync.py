@@ -284,6 +284,53 @@ def test_a_restart_after_an_uncertain_send_does_not_duplicate(fake, services, tm
     assert_exactly_once(fake, ids)
 
 
+
+def test_a_record_that_sheets_refuses_is_parked_and_the_rest_go_through(fake, services, tmp_path):
+    """One record that Sheets refuses (400) must not hold up the others: the batch is halved
+    until that record is alone, it is parked locally, and the rest land. ``requeue`` sends it later."""
+    poison: set[str] = set()
+    held = threading.Event()
+    held.set()
+
+    def policy(request):
+        if held.is_set():
+            return Fault("disconnect")
+        if carries_feedback(request) and any(row[0] in poison for row in request.body["values"]):
+            return Fault("status", 400)
+        return None
+
+    fake.policy = policy
+    service = services(fake, tmp_path)
+    ids = [submit(service, i) for i in range(30)]
+    poison.add(ids[7])
+    held.clear()
+    assert wait_until(lambda: service.status()["pending"] == 0)
+    assert [record_id for record_id, _ in service.store.parked()] == [ids[7]]
+    assert service.status()["parked"] == 1 and service.store.count() == 30
+    assert_exactly_once(fake, ids[:7] + ids[8:])
+
+    poison.clear()  # whatever was wrong is fixed: python -m recognizer.feedback requeue
+    assert service.store.unpark() == 1
+    service.sync.wake()
+    assert wait_until(lambda: service.status()["pending"] == 0)
+    assert service.status()["parked"] == 0
+    assert_exactly_once(fake, ids)
+
+
+def test_a_sheet_that_refuses_every_row_parks_nothing(fake, services, tmp_path):
+    """When every row is refused (a full workbook, say), no record is to blame: all wait, none parked."""
+    full = threading.Event()
+    full.set()
+    refused = Fault("status", 400)
+    fake.policy = lambda request: refused if full.is_set() and carries_feedback(request) else None
+    service = services(fake, tmp_path)
+    ids = [submit(service, i) for i in range(10)]
+    assert wait_until(lambda: service.sync.failures >= 4)
+    assert service.store.parked() == [] and service.status()["pending"] == 10
+    full.clear()
+    assert wait_until(lambda: service.status()["pending"] == 0)
+    assert_exactly_once(fake, ids)
+
 def test_one_sender_per_data_folder(fake, services, tmp_path):
     a, b = services(fake, tmp_path), services(fake, tmp_path)
     ids = [submit(service, i) for i in range(20) for service in (a, b)]

@@ -31,7 +31,7 @@ def train_tiny(tmp_path: Path, n_train: int, n_test: int, *extra: str) -> tuple[
     """Write a small MNIST folder (IDX files) from the fixture and train one epoch on it."""
     x, y = load_mnist_sample()
     data = tmp_path / "mnist"
-    data.mkdir()
+    data.mkdir(parents=True)
     test = slice(n_train, n_train + n_test)
     write_idx(data / "train-images-idx3-ubyte.gz", x[:n_train])
     write_idx(data / "train-labels-idx1-ubyte.gz", y[:n_train])
@@ -74,3 +74,23 @@ def test_export_refuses_an_int8_model_that_lost_accuracy(tmp_path):
                          cwd=REPO, env=env, capture_output=True, text=True)
     assert out.returncode != 0 and "not exported" in out.stderr
     assert not (tmp_path / "models" / "digits.tflite").exists()
+
+
+def test_fine_tuning_starts_from_the_given_weights(tmp_path):
+    """``--init-weights`` loads a trained model: with a learning rate of almost zero, the
+    fine-tuned model's convolution kernels are still the ones it was given."""
+    import keras
+
+    from export.float_model import save_float_weights
+
+    run, _ = train_tiny(tmp_path, 200, 60, "--seed", "1")
+    weights = tmp_path / "digits.weights.npz"
+    save_float_weights(keras.saving.load_model(run / "model.keras"), weights)
+
+    tuned, _ = train_tiny(tmp_path / "again", 200, 60, "--lr", "1e-9", "--init-weights", str(weights))
+    kernels = [w for w in keras.saving.load_model(tuned / "model.keras").weights if "kernel" in w.path]
+    with np.load(weights) as given:
+        given_kernels = [given[k] for k in given.files if given[k].ndim >= 2]
+    assert len(kernels) == len(given_kernels) >= 7
+    for w, g in zip(kernels, given_kernels):
+        np.testing.assert_allclose(np.asarray(w), g, atol=1e-5)

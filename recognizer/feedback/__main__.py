@@ -3,6 +3,7 @@
     python -m recognizer.feedback export --format npz OUT [--model digits] [--dir data/feedback]
     python -m recognizer.feedback export --format csv OUT
     python -m recognizer.feedback status
+    python -m recognizer.feedback requeue     # send records that Sheets refused (parked) again
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--format", choices=["npz", "csv"], default="npz")
     export.add_argument("--model", help="only this model's feedback (digits, letters, characters)")
     sub.add_parser("status", help="how many records are stored and how many are not yet in the sheet")
+    sub.add_parser("requeue", help="put records that Sheets refused (parked) back in the outbox")
     args = p.parse_args(argv)
 
     if not (os.path.exists(os.path.join(args.dir, FILENAME))):
@@ -35,8 +37,15 @@ def main(argv: list[str] | None = None) -> int:
     store = FeedbackStore(args.dir)
     try:
         if args.command == "status":
-            status = {"stored": store.count(), "pending": store.pending_count(), "path": str(store.path)}
+            parked = store.parked()
+            status = {"stored": store.count(), "pending": store.pending_count(), "parked": len(parked),
+                      "path": str(store.path)}
             print(json.dumps(status))
+            for record_id, reason in parked:
+                print(f"parked {record_id}: {reason}")
+        elif args.command == "requeue":
+            n = store.unpark()
+            print(f"{n} parked records are back in the outbox; the app sends them on its next sync")
         else:
             write = write_npz if args.format == "npz" else write_csv
             n = write(store.records(args.model), args.out)

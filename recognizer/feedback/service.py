@@ -121,11 +121,13 @@ class FeedbackService:
         """Counts and sync health, for the app's footer or a health endpoint.
 
         ``pending`` counts records not yet in the sheet; with Sheets disabled they
-        wait locally and are sent once it is configured.
+        wait locally and are sent once it is configured. ``parked`` counts records
+        that Sheets refused on their own (kept here; see ``requeue`` in the CLI).
         """
         return {
             "stored": self.store.count(),
             "pending": self.store.pending_count(),
+            "parked": len(self.store.parked()),
             "sheets": "enabled" if self.sync is not None else "disabled",
             "last_error": self.sync.last_error if self.sync is not None else None,
             "last_sync": self.sync.last_sync if self.sync is not None else None,

@@ -8,6 +8,12 @@ requests a minute. A record whose earlier send had an uncertain outcome (a
 timeout, a 5xx, a crash) is first looked up in the sheet's id column, so a
 write that landed although it seemed to fail is never repeated.
 
+A batch that Sheets refuses as invalid (400 or 413) is halved until the record
+at fault is found; that record is parked in the store (kept, never lost, left
+out of the outbox) so that the rows behind it go through. If the very next
+send is refused too, the fault is the sheet's (say, it is full), not the
+record's: the record goes back in the outbox and everything waits, with backoff.
+
 Configuration (environment, e.g. Hugging Face Spaces secrets):
   GOOGLE_SERVICE_ACCOUNT_JSON  the service-account key JSON itself, or a path to it
   HWR_SHEET                    spreadsheet name (default "Handwriting-recognition"), key or URL
@@ -44,6 +50,8 @@ DEFAULT_SHEET = "Handwriting-recognition"
 CELL_LIMIT = 50_000
 """Google Sheets refuses a cell with more characters than this."""
 IMAGE_COLUMN = COLUMNS.index("image_png_base64")
+REFUSED = (400, 413)
+"""Status codes with which Sheets refuses a request's content: resending it unchanged will not help."""
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{40,}")
 
 
@@ -158,6 +166,10 @@ class SheetSync:
         self.last_error: str | None = None
         self.last_sync: str | None = None
         self.failures = 0
+        self._batch_cap = batch_size
+        self._refused_alone: str | None = None
+        self._just_parked: str | None = None
+        self._may_park = True
         self._spreadsheet: gspread.Spreadsheet | None = None
         self._worksheets: dict[str, gspread.Worksheet] = {}
         self._last_request = 0.0
@@ -224,8 +236,7 @@ class SheetSync:
         self.last_error = describe(error, self)
         log.warning("feedback: Sheets sync failed (%d in a row): %s", self.failures, self.last_error)
         if isinstance(error, gspread.exceptions.APIError) and error.code in (400, 404):
-            self._worksheets.clear()  # a worksheet or the spreadsheet may have been deleted
-            self._spreadsheet = None
+            self._forget_worksheets()
         delay = min(self.backoff_max, self.backoff_base * 2 ** (self.failures - 1)) * random.uniform(0.5, 1.0)
         return max(delay, retry_after(error) or 0.0)
 
@@ -233,7 +244,8 @@ class SheetSync:
 
     def sync_once(self) -> bool:
         """Send one batch of one model's pending records. Returns True if more may be waiting."""
-        batch = self.store.pending(self.batch_size)
+        cap = self._batch_cap
+        batch = self.store.pending(cap)
         if not batch:
             return False
         worksheet = self._worksheet(batch[0][0].model)
@@ -258,10 +270,45 @@ class SheetSync:
             except gspread.exceptions.APIError as e:
                 if 400 <= e.code < 500 and e.code != 408:  # refused outright: nothing landed
                     self.store.clear_attempted(ids)
+                if e.code in REFUSED and self._isolate(ids, e):
+                    return True
                 raise
             self.store.mark_synced(ids)
         self.failures, self.last_error, self.last_sync = 0, None, utc_now()
-        return len(batch) == self.batch_size or len(rows) < len(records)
+        self._batch_cap = min(self.batch_size, self._batch_cap * 2)
+        self._refused_alone = self._just_parked = None
+        self._may_park = True
+        return len(batch) == cap or len(rows) < len(records)
+
+    def _isolate(self, ids: list[str], error: gspread.exceptions.APIError) -> bool:
+        """Narrow down a refused send to the record at fault and park it.
+
+        Returns True when it took a step (halved the batch, parked or unparked a
+        record) and the next send can follow at once; False to back off as usual.
+        """
+        self.last_error = describe(error, self)
+        self._forget_worksheets()  # the next send looks the worksheet up afresh
+        if self._just_parked is not None:  # refused again at once: the sheet refuses everything
+            self.store.unpark([self._just_parked])
+            log.warning("feedback: Sheets refuses every row, not one record: %s", self.last_error)
+            self._just_parked, self._may_park = None, False
+            return False
+        if len(ids) > 1:
+            self._batch_cap = max(1, len(ids) // 2)
+            return True
+        if not self._may_park or self._refused_alone != ids[0]:
+            self._refused_alone = ids[0]  # once more, alone, before parking it
+            return False
+        self.store.park(ids[0], self.last_error)
+        log.warning("feedback: Sheets refused record %s twice on its own; it is kept locally and parked "
+                    "(python -m recognizer.feedback requeue sends it again): %s", ids[0], self.last_error)
+        self._just_parked, self._refused_alone = ids[0], None
+        return True
+
+    def _forget_worksheets(self) -> None:
+        """Look the spreadsheet and worksheets up again next time: one may have been deleted."""
+        self._worksheets.clear()
+        self._spreadsheet = None
 
     def _worksheet(self, model: str) -> gspread.Worksheet:
         """The model's worksheet, created with a header row if it is missing."""

@@ -8,7 +8,11 @@ other processes open their own and wait on SQLite's busy timeout.
 Sync state per row: ``sync_attempted_at`` is set before a row is sent to Sheets
 and ``synced_at`` once the send is confirmed. A row with the first and not the
 second had an uncertain outcome (a timeout, a crash): it may already be in the
-sheet, so the sender checks before it sends again.
+sheet, so the sender checks before it sends again. A row that Sheets refuses
+on its own while other rows go through is *parked* (``parked_at``, ``park_reason``):
+it stays here, is left out of the outbox so that it cannot hold up the rows
+behind it, and goes back in with :meth:`FeedbackStore.unpark`
+(``python -m recognizer.feedback requeue``).
 """
 
 from __future__ import annotations
@@ -38,13 +42,22 @@ CREATE TABLE IF NOT EXISTS feedback (
     model_input_png BLOB NOT NULL,
     original_png BLOB,
     sync_attempted_at TEXT,
-    synced_at TEXT
+    synced_at TEXT,
+    parked_at TEXT,
+    park_reason TEXT
 );
 CREATE INDEX IF NOT EXISTS feedback_pending ON feedback (model) WHERE synced_at IS NULL;
 """
 
+ADDED_COLUMNS = {"parked_at": "TEXT", "park_reason": "TEXT"}
+"""Columns that stores made by earlier versions lack; they are added on open."""
+
 FIELDS = ("id", "created_at", "model", "model_sha256", "predicted", "confidence", "top_k", "correct",
           "correct_label", "model_input_png", "original_png")
+
+
+OUTBOX = "synced_at IS NULL AND parked_at IS NULL"
+"""The rows the Sheets sender still has to send."""
 
 
 def utc_now() -> str:
@@ -64,6 +77,10 @@ class FeedbackStore:
         self._db.execute("PRAGMA synchronous=FULL")
         with self._lock, self._db:
             self._db.executescript(SCHEMA)
+            have = {row[1] for row in self._db.execute("PRAGMA table_info(feedback)")}
+            for column, kind in ADDED_COLUMNS.items():
+                if column not in have:
+                    self._db.execute(f"ALTER TABLE feedback ADD COLUMN {column} {kind}")
 
     def close(self) -> None:
         with self._lock:
@@ -105,14 +122,15 @@ class FeedbackStore:
     # -- outbox ------------------------------------------------------------------------------
 
     def pending_count(self) -> int:
-        return self._query("SELECT count(*) FROM feedback WHERE synced_at IS NULL")[0][0]
+        """Records waiting to be sent (parked ones are counted by :meth:`parked`)."""
+        return self._query(f"SELECT count(*) FROM feedback WHERE {OUTBOX}")[0][0]
 
     def pending(self, limit: int) -> list[tuple[FeedbackRecord, bool]]:
         """Up to ``limit`` unsynced records of one model, oldest first, each with 'was it attempted?'."""
         rows = self._query(
             f"SELECT {', '.join(FIELDS)}, sync_attempted_at IS NOT NULL FROM feedback "
-            "WHERE synced_at IS NULL "
-            "AND model = (SELECT model FROM feedback WHERE synced_at IS NULL ORDER BY rowid LIMIT 1) "
+            f"WHERE {OUTBOX} "
+            f"AND model = (SELECT model FROM feedback WHERE {OUTBOX} ORDER BY rowid LIMIT 1) "
             "ORDER BY rowid LIMIT ?",
             (limit,),
         )
@@ -127,6 +145,23 @@ class FeedbackStore:
 
     def mark_synced(self, ids: list[str]) -> None:
         self._write("UPDATE feedback SET synced_at = ? WHERE id = ?", [(utc_now(), i) for i in ids])
+
+    def park(self, record_id: str, reason: str) -> None:
+        """Take a record that Sheets refuses out of the outbox; it stays in the store."""
+        self._write("UPDATE feedback SET parked_at = ?, park_reason = ? WHERE id = ?",
+                    [(utc_now(), reason[:500], record_id)])
+
+    def parked(self) -> list[tuple[str, str]]:
+        """(id, reason) of every parked record, oldest first."""
+        return self._query("SELECT id, park_reason FROM feedback "
+                           "WHERE parked_at IS NOT NULL AND synced_at IS NULL ORDER BY rowid")
+
+    def unpark(self, ids: list[str] | None = None) -> int:
+        """Put parked records (all, or those in ``ids``) back in the outbox; returns how many."""
+        chosen = [i for i, _ in self.parked()] if ids is None else ids
+        self._write("UPDATE feedback SET parked_at = NULL, park_reason = NULL WHERE id = ?",
+                    [(i,) for i in chosen])
+        return len(chosen)
 
 
 def _record(row: tuple) -> FeedbackRecord:
