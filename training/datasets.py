@@ -66,8 +66,15 @@ def load_task(
     emnist_zip: str | None = None,
     limit: int | None = None,
     seed: int = 42,
+    renderings: int = 1,
 ) -> TaskData:
-    """Load and split the data for ``task`` ('digits', 'letters' or 'characters')."""
+    """Load and split the data for ``task`` ('digits', 'letters' or 'characters').
+
+    ``renderings`` > 1 draws each UniPen training trajectory that many times,
+    each with its own random brush, size and position: more sketchpad-like
+    training images from the same writers. Validation and test keep one
+    drawing per trajectory, so their scores compare across settings.
+    """
     labels = MODEL_LABELS[task]
     names = (sources or DEFAULT_SOURCES[task]).split(",")
     trains, vals, tests, info = [], [], [], {}
@@ -85,7 +92,11 @@ def load_task(
             path = _sub(data_dir, name) or module.DEFAULT_PATH
             split = module.load(path, limit)
             held = fixture_writers(name)
-            pieces = [split.take(i) for i in writer_split(split.writer, WRITER_FRACTIONS, seed, held)]
+            train, val, test = writer_split(split.writer, WRITER_FRACTIONS, seed, held)
+            pieces = [split.take(train), split.take(val), split.take(test)]
+            if name == "unipen" and renderings > 1:
+                extra = [unipen.load(path, limit, seed=r).take(train) for r in range(1, renderings)]
+                pieces[0] = concat([pieces[0], *extra])
         else:
             raise SystemExit(f"unknown source {name!r}; use mnist, emnist, femnist, unipen")
         pieces = [_to_task(p, labels) for p in pieces]

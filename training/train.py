@@ -43,6 +43,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=0.5,
         help="class weights are (count / mean count) ** -balance: 0 keeps priors, 1 fully balances",
     )
+    p.add_argument(
+        "--renderings",
+        type=int,
+        default=1,
+        help="draw each UniPen training trajectory this many times, each with its own random brush",
+    )
+    p.add_argument(
+        "--init-weights",
+        help="start from these float weights (e.g. models/digits.weights.npz, same --arch) and fine-tune",
+    )
     p.add_argument("--limit", type=int, help="use only the first N images of each source (smoke tests)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--out", help="output folder (default runs/<task>)")
@@ -125,7 +135,9 @@ def main(argv: list[str] | None = None) -> dict:
     keras.utils.set_random_seed(args.seed)
 
     t0 = time.time()
-    data = load_task(args.task, args.sources, args.data_dir, args.emnist_zip, args.limit, args.seed)
+    data = load_task(
+        args.task, args.sources, args.data_dir, args.emnist_zip, args.limit, args.seed, args.renderings
+    )
     n_classes = len(data.labels)
     print(
         f"data: train {len(data.train)}, val {len(data.val)}, test {len(data.test)} "
@@ -139,7 +151,12 @@ def main(argv: list[str] | None = None) -> dict:
     val_ds = make_dataset(data.val.x, data.val.y, 512)
 
     with strategy().scope():
-        model = architectures.build(args.arch, n_classes)
+        if args.init_weights:
+            from export.float_model import load_float_model
+
+            model = load_float_model(args.arch, n_classes, args.init_weights)
+        else:
+            model = architectures.build(args.arch, n_classes)
         steps = epochs * int(np.ceil(len(data.train) / args.batch_size))
         schedule = keras.optimizers.schedules.CosineDecay(
             0.0, steps, warmup_target=args.lr, warmup_steps=max(1, steps // 20)
