@@ -37,6 +37,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate of the cosine schedule")
     p.add_argument("--no-augment", action="store_true")
+    p.add_argument("--elastic", type=float, default=0.0,
+                   help="elastic warp strength in pixels (training/augment.py: elastic_warp); 0 turns it off")
     p.add_argument(
         "--balance",
         type=float,
@@ -146,7 +148,7 @@ def main(argv: list[str] | None = None) -> dict:
     )
 
     weights = class_weights(data.train.y, n_classes, args.balance) if args.balance else None
-    augment = None if args.no_augment else make_augmenter(data.labels)
+    augment = None if args.no_augment else make_augmenter(data.labels, elastic=args.elastic)
     train_ds = make_dataset(data.train.x, data.train.y, args.batch_size, augment, args.seed, weights)
     val_ds = make_dataset(data.val.x, data.val.y, 512)
 
