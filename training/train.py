@@ -39,6 +39,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-augment", action="store_true")
     p.add_argument("--elastic", type=float, default=0.0,
                    help="elastic warp strength in pixels (training/augment.py: elastic_warp); 0 turns it off")
+    p.add_argument("--elastic-share", type=float, default=0.5, help="share of the images that are warped")
     p.add_argument(
         "--balance",
         type=float,
@@ -148,7 +149,9 @@ def main(argv: list[str] | None = None) -> dict:
     )
 
     weights = class_weights(data.train.y, n_classes, args.balance) if args.balance else None
-    augment = None if args.no_augment else make_augmenter(data.labels, elastic=args.elastic)
+    augment = None
+    if not args.no_augment:
+        augment = make_augmenter(data.labels, elastic=args.elastic, elastic_share=args.elastic_share)
     train_ds = make_dataset(data.train.x, data.train.y, args.batch_size, augment, args.seed, weights)
     val_ds = make_dataset(data.val.x, data.val.y, 512)
 
