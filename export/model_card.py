@@ -44,7 +44,8 @@ def table(models_dir: Path = MODELS) -> str:
         path = models_dir / f"{name}.json"
         if path.exists():
             m = json.loads(path.read_text())
-            rows.append(f"- {name}: `{m['training']['command']}` then `{m['export_command']}`"
+            steps = m.get("training_chain") or [m["training"]["command"], m["export_command"]]
+            rows.append(f"- {name}: " + " then ".join(f"`{step}`" for step in steps)
                         + (f", evaluated with `{m['held_out_evaluation']['command']}`"
                            if "held_out_evaluation" in m else ""))
     return "\n".join(rows)

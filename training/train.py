@@ -32,7 +32,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--emnist-zip", help="path to EMNIST's emnist.zip (default: the emnist package cache)")
     p.add_argument("--sources", help="comma-separated: mnist, emnist, femnist, unipen")
     p.add_argument("--arch", help="architecture (training/architectures.py); default: the best measured "
-                   "for the task, seed_nopool for digits, seed_head otherwise; 'seed' is the original CNN")
+                   "for the task, seed_nopool for digits, seed_wide otherwise; 'seed' is the original CNN")
     p.add_argument("--epochs", type=int, default=None, help="default: 15 for digits, 20 otherwise")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate of the cosine schedule")
@@ -54,7 +54,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument(
         "--init-weights",
-        help="start from these float weights (e.g. models/digits.weights.npz, same --arch) and fine-tune",
+        help="fine-tune from a trained model: runs/<run>/model.keras, or float weights such as "
+        "models/digits.weights.npz (same --arch)",
     )
     p.add_argument("--limit", type=int, help="use only the first N images of each source (smoke tests)")
     p.add_argument("--seed", type=int, default=42)
@@ -131,7 +132,7 @@ def main(argv: list[str] | None = None) -> dict:
     from training.datasets import load_task, test_parts
 
     epochs = args.epochs or (15 if args.task == "digits" else 20)
-    args.arch = args.arch or ("seed_nopool" if args.task == "digits" else "seed_head")
+    args.arch = args.arch or ("seed_nopool" if args.task == "digits" else "seed_wide")
     out = Path(args.out or f"runs/{args.task}")
     out.mkdir(parents=True, exist_ok=True)
     command = "python -m training.train " + shlex.join(sys.argv[1:] if argv is None else argv)
@@ -156,7 +157,9 @@ def main(argv: list[str] | None = None) -> dict:
     val_ds = make_dataset(data.val.x, data.val.y, 512)
 
     with strategy().scope():
-        if args.init_weights:
+        if args.init_weights and args.init_weights.endswith(".keras"):
+            model = keras.saving.load_model(args.init_weights)
+        elif args.init_weights:
             from export.float_model import load_float_model
 
             model = load_float_model(args.arch, n_classes, args.init_weights)
