@@ -71,9 +71,9 @@ def score(rec: Recognizer, inputs) -> dict:
     return {"n": n, "accuracy": round(exact / max(n, 1), 4), "case_insensitive": round(folded / max(n, 1), 4)}
 
 
-def held_out(writers: np.ndarray, source: str, seed: int) -> np.ndarray:
-    """Indices of the test writers, exactly as training split them."""
-    return writer_split(writers, WRITER_FRACTIONS, seed, fixture_writers(source))[2]
+def held_out(writers: np.ndarray, source: str, seed: int, split: str = "test") -> np.ndarray:
+    """Indices of the test (or validation) writers, exactly as training split them."""
+    return writer_split(writers, WRITER_FRACTIONS, seed, fixture_writers(source))[2 if split == "test" else 1]
 
 
 def main(argv=None) -> dict:
@@ -82,6 +82,9 @@ def main(argv=None) -> dict:
     p.add_argument("--data-dir", default="../shared/data")
     p.add_argument("--limit", type=int, default=2000, help="samples per kind")
     p.add_argument("--seed", type=int, default=42, help="the training seed (it fixed the writer split)")
+    p.add_argument("--split", choices=["test", "val"], default="test",
+                   help="the held-out test writers, or the validation writers (seen in training only as "
+                   "a yardstick; runs were also chosen on them)")
     p.add_argument("--write", action="store_true", help="record the result in models/<model>.json")
     args = p.parse_args(argv)
     rec = Recognizer.load(args.model)
@@ -89,7 +92,7 @@ def main(argv=None) -> dict:
     results = {}
 
     samples = unipen.read(_sub(args.data_dir, "unipen"))  # split all of it, as training did, then filter
-    test = held_out(np.array([s["writer"] for s in samples]), "unipen", args.seed)
+    test = held_out(np.array([s["writer"] for s in samples]), "unipen", args.seed, args.split)
     test = [i for i in test if samples[i]["label"] in rec.labels]
     chosen = rng.permutation(test)[: args.limit]
     t0 = time.time()
@@ -100,11 +103,11 @@ def main(argv=None) -> dict:
     from recognizer.labels import BYCLASS
 
     chars = np.asarray(BYCLASS)[y]
-    test = [i for i in held_out(writers, "femnist", args.seed) if chars[i] in rec.labels]
+    test = [i for i in held_out(writers, "femnist", args.seed, args.split) if chars[i] in rec.labels]
     chosen = rng.permutation(test)[: args.limit]
     results["scan"] = score(rec, scans(x[chosen], list(chars[chosen]), rng))
 
-    if rec.name == "digits":
+    if rec.name == "digits" and args.split == "test":
         from training.data import mnist
 
         raw = mnist.load_raw(_sub(args.data_dir, "mnist"))["test"]
@@ -115,7 +118,8 @@ def main(argv=None) -> dict:
         meta_path = rec.model_path.with_suffix(".json")
         meta = json.loads(meta_path.read_text())
         command = "python -m training.evaluate " + " ".join(sys.argv[1:] if argv is None else argv)
-        meta["held_out_evaluation"] = {"command": command, **results}
+        key = "held_out_evaluation" if args.split == "test" else "validation_writers_evaluation"
+        meta[key] = {"command": command, **results}
         meta_path.write_text(json.dumps(meta, indent=2) + "\n")
     return results
 
