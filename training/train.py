@@ -159,6 +159,8 @@ def main(argv: list[str] | None = None) -> dict:
     with strategy().scope():
         if args.init_weights and args.init_weights.endswith(".keras"):
             model = keras.saving.load_model(args.init_weights)
+            if model.name != args.arch:  # the report and the export record args.arch
+                raise SystemExit(f"{args.init_weights} is a {model.name} model: pass --arch {model.name}")
         elif args.init_weights:
             from export.float_model import load_float_model
 
