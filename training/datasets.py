@@ -67,6 +67,7 @@ def load_task(
     limit: int | None = None,
     seed: int = 42,
     renderings: int = 1,
+    styles: float = 0.0,
 ) -> TaskData:
     """Load and split the data for ``task`` ('digits', 'letters' or 'characters').
 
@@ -74,6 +75,8 @@ def load_task(
     each with its own random brush, size and position: more sketchpad-like
     training images from the same writers. Validation and test keep one
     drawing per trajectory, so their scores compare across settings.
+    ``styles`` is the share of 0, 1, 7 and Z/z in those extra drawings that get
+    a regional writing habit (``training/data/styles.py``).
     """
     labels = MODEL_LABELS[task]
     names = (sources or DEFAULT_SOURCES[task]).split(",")
@@ -95,7 +98,7 @@ def load_task(
             train, val, test = writer_split(split.writer, WRITER_FRACTIONS, seed, held)
             pieces = [split.take(train), split.take(val), split.take(test)]
             if name == "unipen" and renderings > 1:
-                extra = [unipen.load(path, limit, seed=r).take(train) for r in range(1, renderings)]
+                extra = [unipen.load(path, limit, r, styles).take(train) for r in range(1, renderings)]
                 pieces[0] = concat([pieces[0], *extra])
         else:
             raise SystemExit(f"unknown source {name!r}; use mnist, emnist, femnist, unipen")

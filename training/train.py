@@ -53,6 +53,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="draw each UniPen training trajectory this many times, each with its own random brush",
     )
     p.add_argument(
+        "--writing-styles",
+        type=float,
+        default=0.0,
+        help="share of the 0, 1, 7 and Z/z in the extra --renderings drawn with a slashed zero, "
+        "a continental one or a crossed bar (training/data/styles.py)",
+    )
+    p.add_argument(
         "--init-weights",
         help="fine-tune from a trained model: runs/<run>/model.keras, or float weights such as "
         "models/digits.weights.npz (same --arch)",
@@ -140,7 +147,14 @@ def main(argv: list[str] | None = None) -> dict:
 
     t0 = time.time()
     data = load_task(
-        args.task, args.sources, args.data_dir, args.emnist_zip, args.limit, args.seed, args.renderings
+        args.task,
+        args.sources,
+        args.data_dir,
+        args.emnist_zip,
+        args.limit,
+        args.seed,
+        renderings=args.renderings,
+        styles=args.writing_styles,
     )
     n_classes = len(data.labels)
     print(

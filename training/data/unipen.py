@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw
 
 from recognizer.labels import BYCLASS
 from training.data.base import Split, preprocess_all
+from training.data.styles import STYLES, with_style
 
 DEFAULT_PATH = Path("../shared/data/unipen/unipen_dev.jsonl.gz")
 _INDEX = {c: i for i, c in enumerate(BYCLASS)}
@@ -87,24 +88,36 @@ def sketchpad_value(alpha: np.ndarray, colour: tuple[int, int, int] = (0, 0, 0))
     return {"background": background, "layers": [layer], "composite": composite}
 
 
-def render(sample: dict, rng: np.random.Generator) -> np.ndarray:
+def render(sample: dict, rng: np.random.Generator, styles: float = 0.0) -> np.ndarray:
     """Draw one sample as a user might: random size, position and brush width, on a small canvas.
 
     The preprocessing crops to the ink, so a canvas just larger than the
     character gives the same result as the full 800x800 sketchpad, much faster.
+    With ``styles`` > 0, that share of the characters that have a regional
+    writing habit (``training/data/styles.py``) are drawn with it.
     """
     height = rng.uniform(120, 520)
     brush = float(np.exp(rng.uniform(np.log(3), np.log(40))))
     side = int(height + 2 * brush + 20)
-    return draw_strokes(sample["strokes"], sample["y_up"], (side, side), height, None, brush)
+    strokes = sample["strokes"]
+    if styles and sample["label"] in STYLES and rng.random() < styles:
+        strokes = with_style(strokes, sample["y_up"], sample["label"], rng)
+    return draw_strokes(strokes, sample["y_up"], (side, side), height, None, brush)
 
 
-def load(path: str | Path = DEFAULT_PATH, limit: int | None = None, seed: int = 0) -> Split:
-    """Every UniPen sample, drawn once with a random brush and size, then preprocessed."""
+def load(
+    path: str | Path = DEFAULT_PATH, limit: int | None = None, seed: int = 0, styles: float = 0.0
+) -> Split:
+    """Every UniPen sample, drawn once with a random brush and size, then preprocessed.
+
+    ``styles``: the share of 0, 1, 7 and Z/z drawn with a regional habit (see :func:`render`).
+    """
     samples = read(path, limit)
     rng = np.random.default_rng(seed)
     key = f"unipen-{Path(path).name}-{len(samples)}-s{seed}" if not limit else None
-    images = _LazyRender(samples, rng.integers(0, 2**32, len(samples)))
+    if key and styles:
+        key += f"-styles{styles:g}"
+    images = _LazyRender(samples, rng.integers(0, 2**32, len(samples)), styles)
     x = preprocess_all(images, cache_key=key)
     y = np.array([_INDEX[s["label"]] for s in samples], dtype=np.int64)
     writer = np.array([s["writer"] for s in samples], dtype=str)
@@ -117,15 +130,15 @@ class _LazyRender:
     Slicing gives another lazy sequence, which is cheap to send to a worker.
     """
 
-    def __init__(self, samples: list[dict], seeds: np.ndarray):
-        self.samples, self.seeds = samples, seeds
+    def __init__(self, samples: list[dict], seeds: np.ndarray, styles: float = 0.0):
+        self.samples, self.seeds, self.styles = samples, seeds, styles
 
     def __len__(self) -> int:
         return len(self.samples)
 
     def __getitem__(self, index: slice) -> _LazyRender:
-        return _LazyRender(self.samples[index], self.seeds[index])
+        return _LazyRender(self.samples[index], self.seeds[index], self.styles)
 
     def __iter__(self):
         for sample, seed in zip(self.samples, self.seeds):
-            yield render(sample, np.random.default_rng(int(seed)))
+            yield render(sample, np.random.default_rng(int(seed)), self.styles)
