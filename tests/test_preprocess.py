@@ -23,6 +23,21 @@ def ink_iou(a: np.ndarray, b: np.ndarray) -> float:
     return float((ma & mb).sum() / max((ma | mb).sum(), 1))
 
 
+def ink_within_a_pixel(a: np.ndarray, b: np.ndarray) -> float:
+    """The smaller of: the share of a's ink within one pixel of b's ink, and the reverse.
+
+    Unlike the overlap, a half-pixel shift or a slightly thinner stroke barely
+    changes it; a different shape, size or position does.
+    """
+    ma, mb = a > 96, b > 96
+
+    def grow(m: np.ndarray) -> np.ndarray:
+        p = np.pad(m, 1)
+        return np.max([p[1 + dy : 29 + dy, 1 + dx : 29 + dx] for dy in (-1, 0, 1) for dx in (-1, 0, 1)], 0)
+
+    return min((ma & grow(mb)).sum() / max(ma.sum(), 1), (mb & grow(ma)).sum() / max(mb.sum(), 1))
+
+
 def test_output_is_28x28_uint8_fitted_and_centred():
     out = to_model_input(MNIST_X[0])
     assert out.shape == (MODEL_SIZE, MODEL_SIZE) and out.dtype == np.uint8
@@ -57,13 +72,19 @@ def test_translation_does_not_change_the_model_input(index, dy, dx, scale):
 @settings(max_examples=25, deadline=None)
 @given(index=st.integers(0, len(STROKES) - 1), height=st.floats(80, 700), brush=st.floats(2, 45))
 def test_size_and_brush_width_barely_change_the_model_input(index, height, brush):
-    """Any size, any brush up to a sixth of the glyph's height (beyond that, strokes merge into blobs)."""
+    """Any size, any brush up to a sixth of the glyph's height (beyond that, strokes merge into blobs).
+
+    A hairline (a 2 px pen on a 367 px "L") comes out a little thinner and half a
+    pixel off, which halves the plain overlap (0.40) while the shape is the same:
+    so the shape is checked within a pixel, and the overlap only loosely.
+    """
     sample = STROKES[index]
     reference = to_model_input(draw_strokes(sample["strokes"], sample["y_up"], (400, 400), 200, None, 12))
     drawn = to_model_input(
         draw_strokes(sample["strokes"], sample["y_up"], (800, 800), height, None, min(brush, height / 6))
     )
-    assert ink_iou(reference, drawn) > 0.45
+    assert ink_within_a_pixel(reference, drawn) > 0.85
+    assert ink_iou(reference, drawn) > 0.3
 
 
 @settings(max_examples=25, deadline=None)

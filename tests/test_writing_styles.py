@@ -45,7 +45,9 @@ def test_continental_one_starts_lower_left_and_ends_at_the_top():
         out = with_style(ONE, False, "1", np.random.default_rng(seed))
         flag = out[0]
         assert np.array_equal(flag[-1], [40, 0]), "the up-stroke ends at the top of the one"
-        assert flag[0, 0] < 40 - 25 and flag[0, 1] > 25, "and starts below it, to the left"
+        dx, dy = 40 - flag[0, 0], flag[0, 1]
+        assert dx > 15 and dy > 25, "and starts below it, to the left"
+        assert 20 < np.degrees(np.arctan2(dx, dy)) < 50, "steeply: a flat one is an American seven's top"
         assert any(np.array_equal(s, ONE[0]) for s in out)
 
 

@@ -17,6 +17,7 @@ from PIL import Image, ImageDraw
 from recognizer.labels import BYCLASS
 from training.data.base import Split, preprocess_all
 from training.data.styles import STYLES, with_style
+from training.data.styles import VERSION as STYLES_VERSION  # part of the cache key
 
 DEFAULT_PATH = Path("../shared/data/unipen/unipen_dev.jsonl.gz")
 _INDEX = {c: i for i, c in enumerate(BYCLASS)}
@@ -116,7 +117,7 @@ def load(
     rng = np.random.default_rng(seed)
     key = f"unipen-{Path(path).name}-{len(samples)}-s{seed}" if not limit else None
     if key and styles:
-        key += f"-styles{styles:g}"
+        key += f"-styles{styles:g}-{STYLES_VERSION}"
     images = _LazyRender(samples, rng.integers(0, 2**32, len(samples)), styles)
     x = preprocess_all(images, cache_key=key)
     y = np.array([_INDEX[s["label"]] for s in samples], dtype=np.int64)
