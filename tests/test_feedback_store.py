@@ -231,3 +231,27 @@ def test_a_store_from_before_parking_is_upgraded_and_requeue_works(service, tmp_
     store = FeedbackStore(tmp_path)
     assert store.pending_count() == 3 and store.parked() == [] and store.count() == 3
     store.close()
+
+
+HOLDER = """
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+db.execute("CREATE TABLE IF NOT EXISTS other (a)")
+print("holding", flush=True)
+time.sleep(1.0)
+db.execute("COMMIT")
+"""
+
+
+def test_a_new_store_waits_for_another_process_that_is_writing(tmp_path):
+    """While another process holds the write lock of a store that is not in WAL mode yet,
+    switching to WAL fails at once with "database is locked" (SQLite skips its busy
+    timeout there). Two app processes starting together hit this in CI; opening must wait."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(tmp_path / FILENAME)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout.readline().strip() == "holding"
+    store = FeedbackStore(tmp_path)  # raised sqlite3.OperationalError before the fix
+    assert holder.wait(timeout=30) == 0
+    assert list(store.records()) == []

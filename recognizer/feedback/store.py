@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -60,6 +61,27 @@ OUTBOX = "synced_at IS NULL AND parked_at IS NULL"
 """The rows the Sheets sender still has to send."""
 
 
+BUSY_TIMEOUT = 30.0
+"""Seconds a process waits for another one's write lock before giving up."""
+
+
+def _when_unlocked(statement, timeout: float = BUSY_TIMEOUT):
+    """Run ``statement``, retrying while another process holds the database.
+
+    Switching a new database to WAL needs it to itself, and SQLite answers
+    "database is locked" at once, without its busy timeout, when two processes
+    open a new store together (seen in CI). So we wait here instead.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return statement()
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
@@ -72,15 +94,21 @@ class FeedbackStore:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.path = self.directory / FILENAME
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db = sqlite3.connect(
+            self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
+        )
+        _when_unlocked(lambda: self._db.execute("PRAGMA journal_mode=WAL"))
         self._db.execute("PRAGMA synchronous=FULL")
         with self._lock, self._db:
             self._db.executescript(SCHEMA)
             have = {row[1] for row in self._db.execute("PRAGMA table_info(feedback)")}
             for column, kind in ADDED_COLUMNS.items():
                 if column not in have:
-                    self._db.execute(f"ALTER TABLE feedback ADD COLUMN {column} {kind}")
+                    try:
+                        self._db.execute(f"ALTER TABLE feedback ADD COLUMN {column} {kind}")
+                    except sqlite3.OperationalError as error:  # another process added it first
+                        if "duplicate column" not in str(error):
+                            raise
 
     def close(self) -> None:
         with self._lock:
