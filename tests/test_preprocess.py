@@ -32,8 +32,10 @@ def ink_within_a_pixel(a: np.ndarray, b: np.ndarray) -> float:
     ma, mb = a > 96, b > 96
 
     def grow(m: np.ndarray) -> np.ndarray:
+        h, w = m.shape
         p = np.pad(m, 1)
-        return np.max([p[1 + dy : 29 + dy, 1 + dx : 29 + dx] for dy in (-1, 0, 1) for dx in (-1, 0, 1)], 0)
+        shifts = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+        return np.max([p[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w] for dy, dx in shifts], 0)
 
     return min((ma & grow(mb)).sum() / max(ma.sum(), 1), (mb & grow(ma)).sum() / max(mb.sum(), 1))
 

@@ -72,10 +72,9 @@ def continental_one(strokes: Strokes, rng: np.random.Generator) -> Strokes:
     the top bar of an American seven, and teaching the model otherwise costs
     MNIST sevens (a first version with flags down to 65 degrees doubled 7 -> 1 errors).
     """
-    lo, size = _box(strokes)
     points = np.concatenate(strokes)
     top = points[points[:, 1].argmin()]
-    height = size[1]
+    height = _box(strokes)[1][1]
     length, angle = height * rng.uniform(0.25, 0.45), np.radians(rng.uniform(25, 45))
     start = top + (-length * np.sin(angle), length * np.cos(angle))
     out = [_line(start, top), *strokes]
