@@ -73,3 +73,15 @@ def test_styles_change_only_the_characters_that_have_a_habit():
     assert has_habit.sum() >= 20
     assert same[~has_habit].all()
     assert not same[has_habit].any()
+
+
+def test_habits_narrow_the_styles_to_the_characters_named():
+    """With ``habits="07"`` the ones and Zs are drawn plainly, and the zeros and sevens still get a habit."""
+    plain = unipen.load(FIXTURES / "unipen_sample.jsonl.gz", limit=372, seed=1)
+    styled = unipen.load(FIXTURES / "unipen_sample.jsonl.gz", limit=372, seed=1, styles=1.0, habits="07")
+    chars = plain.chars()
+    same = (plain.x == styled.x).all(axis=(1, 2))
+    named, other_habit = np.isin(chars, ["0", "7"]), np.isin(chars, ["1", "Z", "z"])
+    assert named.sum() >= 5 and other_habit.sum() >= 5
+    assert not same[named].any()
+    assert same[~named].all()

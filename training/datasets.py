@@ -68,6 +68,7 @@ def load_task(
     seed: int = 42,
     renderings: int = 1,
     styles: float = 0.0,
+    habits: str | None = None,
 ) -> TaskData:
     """Load and split the data for ``task`` ('digits', 'letters' or 'characters').
 
@@ -76,7 +77,8 @@ def load_task(
     training images from the same writers. Validation and test keep one
     drawing per trajectory, so their scores compare across settings.
     ``styles`` is the share of 0, 1, 7 and Z/z in those extra drawings that get
-    a regional writing habit (``training/data/styles.py``).
+    a regional writing habit (``training/data/styles.py``); ``habits`` narrows
+    them to some of those characters (default: all of them).
     """
     labels = MODEL_LABELS[task]
     names = (sources or DEFAULT_SOURCES[task]).split(",")
@@ -98,7 +100,10 @@ def load_task(
             train, val, test = writer_split(split.writer, WRITER_FRACTIONS, seed, held)
             pieces = [split.take(train), split.take(val), split.take(test)]
             if name == "unipen" and renderings > 1:
-                extra = [unipen.load(path, limit, r, styles).take(train) for r in range(1, renderings)]
+                habit_chars = habits or unipen.ALL_HABITS
+                extra = [
+                    unipen.load(path, limit, r, styles, habit_chars).take(train) for r in range(1, renderings)
+                ]
                 pieces[0] = concat([pieces[0], *extra])
         else:
             raise SystemExit(f"unknown source {name!r}; use mnist, emnist, femnist, unipen")

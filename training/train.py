@@ -60,6 +60,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "a continental one or a crossed bar (training/data/styles.py)",
     )
     p.add_argument(
+        "--habits",
+        help="only these characters get a writing habit, e.g. '07' for slashed zeros and crossed "
+        "sevens without continental ones (default: 017Zz)",
+    )
+    p.add_argument(
         "--init-weights",
         help="fine-tune from a trained model: runs/<run>/model.keras, or float weights such as "
         "models/digits.weights.npz (same --arch)",
@@ -155,6 +160,7 @@ def main(argv: list[str] | None = None) -> dict:
         args.seed,
         renderings=args.renderings,
         styles=args.writing_styles,
+        habits=args.habits,
     )
     n_classes = len(data.labels)
     print(

@@ -21,6 +21,8 @@ from training.data.styles import VERSION as STYLES_VERSION  # part of the cache 
 
 DEFAULT_PATH = Path("../shared/data/unipen/unipen_dev.jsonl.gz")
 _INDEX = {c: i for i, c in enumerate(BYCLASS)}
+ALL_HABITS = "".join(STYLES)
+"""Every character that has a writing habit: 0, 1, 7, Z and z."""
 
 
 def read(path: str | Path = DEFAULT_PATH, limit: int | None = None) -> list[dict]:
@@ -89,36 +91,43 @@ def sketchpad_value(alpha: np.ndarray, colour: tuple[int, int, int] = (0, 0, 0))
     return {"background": background, "layers": [layer], "composite": composite}
 
 
-def render(sample: dict, rng: np.random.Generator, styles: float = 0.0) -> np.ndarray:
+def render(
+    sample: dict, rng: np.random.Generator, styles: float = 0.0, habits: str = ALL_HABITS
+) -> np.ndarray:
     """Draw one sample as a user might: random size, position and brush width, on a small canvas.
 
     The preprocessing crops to the ink, so a canvas just larger than the
     character gives the same result as the full 800x800 sketchpad, much faster.
-    With ``styles`` > 0, that share of the characters that have a regional
-    writing habit (``training/data/styles.py``) are drawn with it.
+    With ``styles`` > 0, that share of the characters in ``habits`` that have a
+    regional writing habit (``training/data/styles.py``) are drawn with it.
     """
     height = rng.uniform(120, 520)
     brush = float(np.exp(rng.uniform(np.log(3), np.log(40))))
     side = int(height + 2 * brush + 20)
     strokes = sample["strokes"]
-    if styles and sample["label"] in STYLES and rng.random() < styles:
+    if styles and sample["label"] in STYLES and sample["label"] in habits and rng.random() < styles:
         strokes = with_style(strokes, sample["y_up"], sample["label"], rng)
     return draw_strokes(strokes, sample["y_up"], (side, side), height, None, brush)
 
 
 def load(
-    path: str | Path = DEFAULT_PATH, limit: int | None = None, seed: int = 0, styles: float = 0.0
+    path: str | Path = DEFAULT_PATH,
+    limit: int | None = None,
+    seed: int = 0,
+    styles: float = 0.0,
+    habits: str = ALL_HABITS,
 ) -> Split:
     """Every UniPen sample, drawn once with a random brush and size, then preprocessed.
 
-    ``styles``: the share of 0, 1, 7 and Z/z drawn with a regional habit (see :func:`render`).
+    ``styles``: the share of the characters in ``habits`` (default 0, 1, 7 and Z/z)
+    drawn with a regional habit (see :func:`render`).
     """
     samples = read(path, limit)
     rng = np.random.default_rng(seed)
     key = f"unipen-{Path(path).name}-{len(samples)}-s{seed}" if not limit else None
     if key and styles:
-        key += f"-styles{styles:g}-{STYLES_VERSION}"
-    images = _LazyRender(samples, rng.integers(0, 2**32, len(samples)), styles)
+        key += f"-styles{styles:g}-{STYLES_VERSION}" + ("" if habits == ALL_HABITS else f"-{habits}")
+    images = _LazyRender(samples, rng.integers(0, 2**32, len(samples)), styles, habits)
     x = preprocess_all(images, cache_key=key)
     y = np.array([_INDEX[s["label"]] for s in samples], dtype=np.int64)
     writer = np.array([s["writer"] for s in samples], dtype=str)
@@ -131,15 +140,15 @@ class _LazyRender:
     Slicing gives another lazy sequence, which is cheap to send to a worker.
     """
 
-    def __init__(self, samples: list[dict], seeds: np.ndarray, styles: float = 0.0):
-        self.samples, self.seeds, self.styles = samples, seeds, styles
+    def __init__(self, samples: list[dict], seeds: np.ndarray, styles: float = 0.0, habits: str = ALL_HABITS):
+        self.samples, self.seeds, self.styles, self.habits = samples, seeds, styles, habits
 
     def __len__(self) -> int:
         return len(self.samples)
 
     def __getitem__(self, index: slice) -> _LazyRender:
-        return _LazyRender(self.samples[index], self.seeds[index], self.styles)
+        return _LazyRender(self.samples[index], self.seeds[index], self.styles, self.habits)
 
     def __iter__(self):
         for sample, seed in zip(self.samples, self.seeds):
-            yield render(sample, np.random.default_rng(int(seed)), self.styles)
+            yield render(sample, np.random.default_rng(int(seed)), self.styles, self.habits)
