@@ -44,9 +44,11 @@ def seed_nopool(num_classes: int) -> keras.Model:
 
 
 def seed_nopool_wide(num_classes: int) -> keras.Model:
-    """``seed_nopool`` with 48 channels in its first, full-resolution block: about 255k parameters.
+    """``seed_nopool`` with 48 channels in its first, full-resolution block: about 258k parameters.
 
-    For digits, where MNIST and pen-drawn digits compete for the same small network.
+    The digits model's network: MNIST and pen-drawn digits compete for one
+    small network, and the first block is where thin strokes are told apart.
+    268 KB as int8.
     """
     return _unpooled(num_classes, 48, "seed_nopool_wide")
 

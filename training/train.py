@@ -32,7 +32,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--emnist-zip", help="path to EMNIST's emnist.zip (default: the emnist package cache)")
     p.add_argument("--sources", help="comma-separated: mnist, emnist, femnist, unipen")
     p.add_argument("--arch", help="architecture (training/architectures.py); default: the best measured "
-                   "for the task, seed_nopool for digits, seed_wide otherwise; 'seed' is the original CNN")
+                   "for the task, seed_nopool_wide for digits, seed_wide otherwise; "
+                   "'seed' is the original CNN")
     p.add_argument("--epochs", type=int, default=None, help="default: 15 for digits, 20 otherwise")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate of the cosine schedule")
@@ -144,7 +145,7 @@ def main(argv: list[str] | None = None) -> dict:
     from training.datasets import load_task, test_parts
 
     epochs = args.epochs or (15 if args.task == "digits" else 20)
-    args.arch = args.arch or ("seed_nopool" if args.task == "digits" else "seed_wide")
+    args.arch = args.arch or ("seed_nopool_wide" if args.task == "digits" else "seed_wide")
     out = Path(args.out or f"runs/{args.task}")
     out.mkdir(parents=True, exist_ok=True)
     command = "python -m training.train " + shlex.join(sys.argv[1:] if argv is None else argv)
