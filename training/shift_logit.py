@@ -36,7 +36,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def best_shift(log_probs: dict[str, tuple[np.ndarray, np.ndarray]], column: int, grid: list[float]) -> tuple:
+def best_shift(
+    log_probs: dict[str, tuple[np.ndarray, np.ndarray]], column: int, grid: list[float]
+) -> tuple[float, dict[float, dict[str, float]]]:
     """The shift with the best mean per-source accuracy, and every shift's scores.
 
     ``log_probs`` maps a source name to (log probabilities (N, classes), true labels (N,)).
