@@ -60,14 +60,27 @@ def scans(x: np.ndarray, labels: list[str], rng: np.random.Generator):
         yield buf.getvalue(), label
 
 
-def score(rec: Recognizer, inputs) -> dict:
-    """Exact and case-insensitive accuracy of ``rec`` over (input, label) pairs."""
-    exact = folded = n = 0
+def score(rec: Recognizer, inputs, groups: list[str] | None = None) -> dict:
+    """Exact and case-insensitive accuracy of ``rec`` over (input, label) pairs.
+
+    With ``groups`` (one name per input, such as UniPen's sample quality), the
+    same figures for each group as well, under ``by_group``.
+    """
+    hits = []
     for value, label in inputs:
         got = rec.predict(value).label
-        exact += got == label
-        folded += fold_case(got) == fold_case(label)
-        n += 1
+        hits.append((got == label, fold_case(got) == fold_case(label)))
+    result = _accuracy(hits)
+    if groups is not None:
+        result["by_group"] = {
+            g: _accuracy([h for h, name in zip(hits, groups) if name == g]) for g in sorted(set(groups))
+        }
+    return result
+
+
+def _accuracy(hits: list[tuple[bool, bool]]) -> dict:
+    n = len(hits)
+    exact, folded = (sum(h[i] for h in hits) for i in (0, 1))
     return {"n": n, "accuracy": round(exact / max(n, 1), 4), "case_insensitive": round(folded / max(n, 1), 4)}
 
 
@@ -96,7 +109,8 @@ def main(argv=None) -> dict:
     test = [i for i in test if samples[i]["label"] in rec.labels]
     chosen = rng.permutation(test)[: args.limit]
     t0 = time.time()
-    results["sketch"] = score(rec, sketches([samples[i] for i in chosen], rng))
+    quality = [f"quality {samples[i]['quality']}" for i in chosen]  # UniPen marks doubtful samples "?"
+    results["sketch"] = score(rec, sketches([samples[i] for i in chosen], rng), quality)
 
     with np.load(f"{_sub(args.data_dir, 'femnist')}/femnist_byclass_dev.npz") as data:
         x, y, writers = data["x"], data["y"], data["writer"].astype(str)
