@@ -88,7 +88,7 @@ def main(argv=None) -> dict:
     import keras
     import tensorflow as tf
 
-    from training.datasets import load_task, test_parts
+    from training.datasets import load_task, source_parts
     from training.train import accuracy_report
 
     run = Path(args.run or f"runs/{args.task}")
@@ -130,7 +130,7 @@ def main(argv=None) -> dict:
         raise SystemExit(f"int8 is {drop:.3f} points worse than float (limit {args.max_drop}); not exported")
 
     by_source = {}
-    for name, part in test_parts(data).items():
+    for name, part in source_parts(data).items():
         r = accuracy_report(data.labels, data.test.y[part], int8_pred[part])
         by_source[name] = {k: r[k] for k in ("n", "accuracy", "case_insensitive_accuracy")}
 

@@ -35,13 +35,13 @@ class TaskData:
     """What each source contributed, for the report."""
 
 
-def test_parts(data: TaskData) -> dict[str, slice]:
-    """Where each source's samples sit in ``data.test`` (concatenated in source order)."""
+def source_parts(data: TaskData, split: str = "test") -> dict[str, slice]:
+    """Where each source's samples sit in ``data.test`` (or ``data.val``): concatenated in source order."""
     parts, start = {}, 0
     for name, counts in data.sources.items():
-        if counts["test"]:
-            parts[name] = slice(start, start + counts["test"])
-        start += counts["test"]
+        if counts[split]:
+            parts[name] = slice(start, start + counts[split])
+        start += counts[split]
     return parts
 
 

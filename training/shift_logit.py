@@ -45,12 +45,12 @@ def best_shift(
     """
     scores = {}
     for shift in sorted(grid):
-        offset = np.zeros(next(iter(log_probs.values()))[0].shape[1])
-        offset[column] = -shift
-        scores[shift] = {
-            name: float(np.mean((lp + offset).argmax(1) == y)) for name, (lp, y) in log_probs.items()
-        }
-    chosen = max(sorted(grid), key=lambda s: (round(np.mean(list(scores[s].values())), 9), -s))
+        scores[shift] = {}
+        for name, (lp, y) in log_probs.items():
+            shifted = lp.copy()
+            shifted[:, column] -= shift
+            scores[shift][name] = float(np.mean(shifted.argmax(1) == y))
+    chosen = max(scores, key=lambda s: (round(np.mean(list(scores[s].values())), 9), -s))
     return chosen, scores
 
 
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> dict:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
-    from training.datasets import load_task
+    from training.datasets import load_task, source_parts
 
     run, out = Path(args.run), Path(args.out)
     report = json.loads((run / "report.json").read_text())
@@ -75,11 +75,8 @@ def main(argv: list[str] | None = None) -> dict:
         raise SystemExit("the model must end in a Dense softmax layer")
 
     probs = model.predict(data.val.x[..., None].astype(np.float32) / 255.0, batch_size=1024, verbose=0)
-    log_probs, start = {}, 0
-    for name, counts in data.sources.items():
-        part = slice(start, start + counts["val"])
-        log_probs[name] = (np.log(probs[part] + 1e-12), data.val.y[part])
-        start += counts["val"]
+    parts = source_parts(data, "val")
+    log_probs = {name: (np.log(probs[part] + 1e-12), data.val.y[part]) for name, part in parts.items()}
     grid = [float(g) for g in args.grid.split(",")]
     chosen, scores = best_shift(log_probs, column, grid)
     for shift, by_source in scores.items():

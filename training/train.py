@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     from training import architectures
     from training.augment import make_augmenter
-    from training.datasets import load_task, test_parts
+    from training.datasets import load_task, source_parts
 
     epochs = args.epochs or (15 if args.task == "digits" else 20)
     args.arch = args.arch or ("seed_nopool_wide" if args.task == "digits" else "seed_wide")
@@ -203,7 +203,7 @@ def main(argv: list[str] | None = None) -> dict:
     probs = model.predict(data.test.x.astype(np.float32)[..., None] / 255.0, batch_size=1024, verbose=0)
     test = accuracy_report(data.labels, data.test.y, probs.argmax(1))
     pred = probs.argmax(1)
-    for name, part in test_parts(data).items():
+    for name, part in source_parts(data).items():
         scores = accuracy_report(data.labels, data.test.y[part], pred[part])
         data.sources[name]["test_accuracy"] = {k: v for k, v in scores.items() if k != "per_class"}
     print(
