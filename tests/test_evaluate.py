@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from argparse import Namespace
+
 from helpers import load_mnist_sample
 from recognizer import Recognizer
-from training.evaluate import score
+from training.data import unipen
+from training.evaluate import score, sketch_groups
 
 
 def test_score_counts_hits_overall_and_per_group():
@@ -21,3 +24,33 @@ def test_score_counts_hits_overall_and_per_group():
                                        "case_insensitive": round(sum(hits[:20]) / 20, 4)}
     assert result["by_group"]["b"]["accuracy"] == round(sum(hits[20:]) / 20, 4)
     assert "by_group" not in score(rec, zip(x[:3], labels[:3]))
+
+
+def test_an_input_in_several_groups_counts_in_each():
+    rec = Recognizer.load("digits")
+    x, y = load_mnist_sample()
+    labels = [str(v) for v in y[:6]]
+    groups = [("quality OK", "audit: readable")] * 3 + [("quality ?", "audit: readable")] * 3
+    result = score(rec, zip(x[:6], labels), groups)
+    assert set(result["by_group"]) == {"quality OK", "quality ?", "audit: readable"}
+    assert result["by_group"]["audit: readable"]["n"] == 6
+    assert result["by_group"]["quality ?"]["n"] == 3
+
+
+def test_the_audit_names_broken_test_digits_and_only_where_it_looked():
+    scope, broken = unipen.audit()
+    assert scope["split"] == "test" and broken
+    assert all(label in scope["labels"] for _, label, _ in broken)
+    writer, label, digest = sorted(broken)[0]
+    strokes = [[[0, 0], [0, 10]]]
+    listed = {"writer": writer, "label": label, "quality": "?", "strokes": strokes}
+    args = Namespace(split="test", seed=scope["seed"])
+    # A sample is found by its strokes, not by its writer and label alone.
+    assert sketch_groups(listed, (scope, broken), args) == ("quality ?", "audit: readable")
+    listed_key = unipen.sample_key(listed)
+    assert sketch_groups(listed, (scope, broken | {listed_key}), args) == ("quality ?", "audit: broken")
+    # Outside the audit's scope (another split, or a letter) there is no verdict.
+    val = Namespace(split="val", seed=scope["seed"])
+    assert sketch_groups(listed, (scope, {listed_key}), val) == ("quality ?",)
+    letter = {**listed, "label": "a"}
+    assert sketch_groups(letter, (scope, {unipen.sample_key(letter)}), args) == ("quality ?",)

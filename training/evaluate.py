@@ -60,11 +60,12 @@ def scans(x: np.ndarray, labels: list[str], rng: np.random.Generator):
         yield buf.getvalue(), label
 
 
-def score(rec: Recognizer, inputs, groups: list[str] | None = None) -> dict:
+def score(rec: Recognizer, inputs, groups: list[str | tuple[str, ...]] | None = None) -> dict:
     """Exact and case-insensitive accuracy of ``rec`` over (input, label) pairs.
 
-    With ``groups`` (one name per input, such as UniPen's sample quality), the
-    same figures for each group as well, under ``by_group``.
+    With ``groups`` (for each input, the name of its group, or a tuple of names
+    when it is in several, such as UniPen's sample quality and the audit's
+    verdict), the same figures for each group as well, under ``by_group``.
     """
     hits = []
     for value, label in inputs:
@@ -72,8 +73,10 @@ def score(rec: Recognizer, inputs, groups: list[str] | None = None) -> dict:
         hits.append((got == label, fold_case(got) == fold_case(label)))
     result = _accuracy(hits)
     if groups is not None:
+        names = [(g,) if isinstance(g, str) else g for g in groups]
         result["by_group"] = {
-            g: _accuracy([h for h, name in zip(hits, groups) if name == g]) for g in sorted(set(groups))
+            g: _accuracy([h for h, these in zip(hits, names) if g in these])
+            for g in sorted({g for these in names for g in these})
         }
     return result
 
@@ -87,6 +90,16 @@ def _accuracy(hits: list[tuple[bool, bool]]) -> dict:
 def held_out(writers: np.ndarray, source: str, seed: int, split: str = "test") -> np.ndarray:
     """Indices of the test (or validation) writers, exactly as training split them."""
     return writer_split(writers, WRITER_FRACTIONS, seed, fixture_writers(source))[2 if split == "test" else 1]
+
+
+def sketch_groups(sample: dict, audited: tuple[dict, set], args: argparse.Namespace) -> tuple[str, ...]:
+    """The groups a sketch is scored in: its UniPen quality ("?" marks doubtful samples) and, where
+    ``training/data/unipen_audit.json`` looked, whether it can be read as its label at all."""
+    scope, broken = audited
+    groups = (f"quality {sample['quality']}",)
+    if (args.split, args.seed) == (scope["split"], scope["seed"]) and sample["label"] in scope["labels"]:
+        groups += ("audit: broken" if unipen.sample_key(sample) in broken else "audit: readable",)
+    return groups
 
 
 def main(argv=None) -> dict:
@@ -104,13 +117,14 @@ def main(argv=None) -> dict:
     rng = np.random.default_rng(0)
     results = {}
 
+    audited = unipen.audit()
     samples = unipen.read(_sub(args.data_dir, "unipen"))  # split all of it, as training did, then filter
     test = held_out(np.array([s["writer"] for s in samples]), "unipen", args.seed, args.split)
     test = [i for i in test if samples[i]["label"] in rec.labels]
     chosen = rng.permutation(test)[: args.limit]
     t0 = time.time()
-    quality = [f"quality {samples[i]['quality']}" for i in chosen]  # UniPen marks doubtful samples "?"
-    results["sketch"] = score(rec, sketches([samples[i] for i in chosen], rng), quality)
+    groups = [sketch_groups(samples[i], audited, args) for i in chosen]
+    results["sketch"] = score(rec, sketches([samples[i] for i in chosen], rng), groups)
 
     with np.load(f"{_sub(args.data_dir, 'femnist')}/femnist_byclass_dev.npz") as data:
         x, y, writers = data["x"], data["y"], data["writer"].astype(str)

@@ -8,6 +8,7 @@ width at some size, and the drawing then goes through the shared preprocessing.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 from pathlib import Path
 
@@ -23,6 +24,8 @@ DEFAULT_PATH = Path("../shared/data/unipen/unipen_dev.jsonl.gz")
 _INDEX = {c: i for i, c in enumerate(BYCLASS)}
 ALL_HABITS = "".join(STYLES)
 """Every character that has a writing habit: 0, 1, 7, Z and z."""
+AUDIT_PATH = Path(__file__).with_name("unipen_audit.json")
+"""A by-eye list of held-out samples that cannot be read as their label (see its "how")."""
 
 
 def read(path: str | Path = DEFAULT_PATH, limit: int | None = None) -> list[dict]:
@@ -39,6 +42,18 @@ def read(path: str | Path = DEFAULT_PATH, limit: int | None = None) -> list[dict
                 if limit and len(samples) >= limit:
                     break
     return samples
+
+
+def sample_key(sample: dict) -> tuple[str, str, str]:
+    """Writer, label and a hash of the strokes: names a sample whatever its position in the file."""
+    digest = hashlib.sha1(json.dumps(sample["strokes"]).encode()).hexdigest()[:12]
+    return sample["writer"], sample["label"], digest
+
+
+def audit(path: str | Path = AUDIT_PATH) -> tuple[dict, set[tuple[str, str, str]]]:
+    """The audit's scope (which split, seed and labels were looked at) and the keys of its broken samples."""
+    data = json.loads(Path(path).read_text())
+    return data["scope"], {(b["writer"], b["label"], b["strokes_sha1"]) for b in data["broken"]}
 
 
 def draw_strokes(
