@@ -18,8 +18,8 @@ def pct(value: float | None) -> str:
 def table(models_dir: Path = MODELS) -> str:
     rows = [
         "| model | classes | arch | size | test set | float | int8 | int8 case-insens. "
-        "| sketch (exact / case-insens.) | scan (exact / case-insens.) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| sketch (exact / case-insens.) | scan (exact / case-insens.) | photo, uneven light |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in ("digits", "letters", "characters"):
         path = models_dir / f"{name}.json"
@@ -31,13 +31,14 @@ def table(models_dir: Path = MODELS) -> str:
             f"{src}: {pct(r['accuracy'])} / {pct(r['case_insensitive_accuracy'])} (n={r['n']})"
             for src, r in acc["int8_by_source"].items()
         )
-        sketch, scan = ev.get("sketch", {"n": 0}), ev.get("scan", {"n": 0})
+        sketch, scan, photo = (ev.get(kind, {"n": 0}) for kind in ("sketch", "scan", "photo"))
         rows.append(
             f"| **{name}** | {len(m['labels'])} | {m['arch']} | {m['size_bytes'] // 1024} KB | {by_source} "
             f"| {pct(acc['float']['accuracy'])} | {pct(acc['int8']['accuracy'])} "
             f"| {pct(acc['int8']['case_insensitive_accuracy'])} "
             f"| {pct(sketch.get('accuracy'))} / {pct(sketch.get('case_insensitive'))} (n={sketch['n']}) "
-            f"| {pct(scan.get('accuracy'))} / {pct(scan.get('case_insensitive'))} (n={scan['n']}) |"
+            f"| {pct(scan.get('accuracy'))} / {pct(scan.get('case_insensitive'))} (n={scan['n']}) "
+            f"| {pct(photo.get('accuracy'))} / {pct(photo.get('case_insensitive'))} (n={photo['n']}) |"
         )
     rows.append("")
     for name in ("digits", "letters", "characters"):

@@ -46,6 +46,12 @@ INK_THRESHOLD = 0.35
 PAPER_FLOOR = 0.15
 """Ink fainter than this fraction of the strongest ink is paper texture or JPEG noise, and is dropped."""
 
+UNEVEN_LIGHT = 0.04
+"""Paper whose brightness changes by more than this (0-1 scale) across the image is lit unevenly,
+as in a phone photo: the ink is then measured against the fitted paper, not one level."""
+
+_BORDER_SAMPLES = 4000
+
 _PAD = 16
 
 
@@ -112,13 +118,51 @@ def ink_map(image: np.ndarray) -> np.ndarray:
         grey = grey @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
     elif grey.ndim == 3:
         grey = grey[:, :, 0]
-    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    background = float(np.median(border))
-    if background - grey.min() >= grey.max() - background:
-        ink = background - grey
-    else:
-        ink = grey - background
+    ink = grey - paper_level(grey)
+    if -float(ink.min()) >= float(ink.max()):  # the ink departs most in the darker direction
+        np.negative(ink, out=ink)
     return _normalise_contrast(ink)
+
+
+def paper_level(grey: np.ndarray) -> float | np.ndarray:
+    """The background's brightness, read from the image's border.
+
+    Usually one level: the median of the border pixels. When the light falls
+    unevenly (a photo lit from one side, a darker corner), a smooth surface
+    (a quadratic in x and y) fitted to the border instead, so that the darker
+    side of the paper does not pass for ink. Ink that touches the border is
+    left out of the fit by trimming the worst-fitting pixels.
+    """
+    h, w = grey.shape
+    rows = [np.zeros(w, int), np.full(w, h - 1), np.arange(h), np.arange(h)]
+    cols = [np.arange(w), np.arange(w), np.zeros(h, int), np.full(h, w - 1)]
+    ys, xs = np.concatenate(rows), np.concatenate(cols)
+    step = max(1, len(ys) // _BORDER_SAMPLES)
+    ys, xs = ys[::step], xs[::step]
+    values = grey[ys, xs].astype(np.float64)
+    level = float(np.median(values))
+    if min(h, w) < 8 or float(np.ptp(values)) <= UNEVEN_LIGHT:
+        return level
+    scale = float(max(h, w))
+    y, x = ys / scale, xs / scale
+    design = np.stack([np.ones_like(x), x, y, x * x, y * y, x * y], axis=1)
+    keep = np.abs(values - level) <= np.percentile(np.abs(values - level), 75)
+    for _ in range(3):
+        coef, *_ = np.linalg.lstsq(design[keep], values[keep], rcond=None)
+        error = np.abs(values - design @ coef)
+        keep = error <= np.percentile(error, 75)
+    coarse = _quadratic(coef, np.linspace(0, h - 1, 33), np.linspace(0, w - 1, 33), scale)
+    if float(np.ptp(coarse)) <= UNEVEN_LIGHT:  # checked on a coarse grid first: most pages are evenly lit
+        return level
+    return _quadratic(coef, np.arange(h), np.arange(w), scale)
+
+
+def _quadratic(coef: np.ndarray, ys: np.ndarray, xs: np.ndarray, scale: float) -> np.ndarray:
+    """The fitted paper surface at rows ``ys`` and columns ``xs``, as float32 (len(ys), len(xs))."""
+    c0, cx, cy, cxx, cyy, cxy = (float(c) for c in coef)
+    y = (np.asarray(ys, np.float32) / scale)[:, None]
+    x = (np.asarray(xs, np.float32) / scale)[None, :]
+    return (c0 + cy * y + cyy * y * y) + (cx * x + cxx * x * x) + cxy * y * x
 
 
 def _normalise_contrast(ink: np.ndarray) -> np.ndarray:

@@ -30,3 +30,17 @@ def paste(image: np.ndarray, size: tuple[int, int], at: tuple[int, int]) -> np.n
     canvas = np.zeros(size, dtype=image.dtype)
     canvas[at[0] : at[0] + image.shape[0], at[1] : at[1] + image.shape[1]] = image
     return canvas
+
+
+def lamp_lit(shape: tuple[int, int], paper: float, drop: float, angle: float) -> np.ndarray:
+    """Paper brightness (0-255) that falls by ``drop`` from one side to the other, in direction ``angle``."""
+    ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]] / max(shape)
+    ramp = np.cos(angle) * xs + np.sin(angle) * ys
+    return paper - drop * (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1e-9)
+
+
+def photo(digit: np.ndarray, light: np.ndarray, ink: float = 40.0) -> np.ndarray:
+    """A white-on-black 28x28 digit printed 6x larger in the middle of a 280x420 page lit as ``light``."""
+    page = paste(np.kron(digit, np.ones((6, 6), np.uint8)), (280, 420), (56, 126))
+    alpha = page.astype(np.float32) / 255
+    return np.round(light - alpha * (light - ink)).astype(np.uint8)

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import load_mnist_sample, load_unipen_sample, paste
+from helpers import lamp_lit, load_mnist_sample, load_unipen_sample, paste, photo
 from recognizer import InvalidImageError, NoInkError
-from recognizer.preprocess import FIT_BOX, MODEL_SIZE, TARGET_STROKE, to_model_input
+from recognizer.preprocess import FIT_BOX, MODEL_SIZE, TARGET_STROKE, paper_level, to_model_input
 from training.data.unipen import draw_strokes
 
 MNIST_X, MNIST_Y = load_mnist_sample()
@@ -114,6 +114,34 @@ def test_prints_on_grey_paper_read_like_the_original(index, paper, ink):
     a, b = to_model_input(light_on_dark), to_model_input(dark_on_light)
     digits = Recognizer.load("digits")
     assert digits.probabilities(a[None]).argmax() == digits.probabilities(b[None]).argmax()
+
+
+@settings(max_examples=25, deadline=None)
+@given(index=st.integers(0, len(MNIST_X) - 1), drop=st.integers(110, 160), angle=st.floats(0, 2 * np.pi))
+def test_uneven_light_reads_like_an_evenly_lit_page(index, drop, angle):
+    """A phone photo lit from one side: the paper darkens from 235 by ``drop`` grey levels across the page,
+    in any direction. Measured against one paper level, the dark side would pass for ink and the
+    crop would take in half the page; measured against the fitted paper, the digit comes out as on
+    an evenly lit page."""
+    uneven = lamp_lit((280, 420), 235, drop, angle)
+    even = np.full((280, 420), 235.0)
+    from recognizer import Recognizer
+
+    a = to_model_input(photo(MNIST_X[index], uneven))
+    b = to_model_input(photo(MNIST_X[index], even))
+    assert ink_within_a_pixel(a, b) > 0.9  # with one paper level: 0.2-0.45 at these drops
+    digits = Recognizer.load("digits")
+    assert digits.probabilities(a[None]).argmax() == digits.probabilities(b[None]).argmax()
+    assert isinstance(paper_level(photo(MNIST_X[index], even) / 255), float)  # one level when lit evenly
+
+
+def test_ink_on_the_border_does_not_tilt_the_paper():
+    """A digit cropped tightly, with ink running off one edge, on evenly lit paper: one paper level."""
+    page = photo(MNIST_X[3], np.full((280, 420), 230.0))
+    middle = int(np.flatnonzero((page < 128).any(axis=0)).mean())
+    page = page[:, middle:]  # the left half of the digit is cut off: its ink runs along the left edge
+    assert (page[:, 0] < 128).sum() > 10
+    assert isinstance(paper_level(page / 255), float)
 
 
 def test_transparent_background_reads_the_alpha_channel():

@@ -3,12 +3,13 @@
     python -m training.evaluate digits --data-dir ../shared/data
     python -m training.evaluate characters --data-dir ../shared/data --limit 3000
 
-Three kinds of input, all through the public ``Recognizer.predict``:
+Kinds of input, all through the public ``Recognizer.predict``:
 - sketch: held-out writers' UniPen pen trajectories drawn on an 800x800 sketchpad
   value (RGBA layer + composite, as Gradio sends it) with random brush widths,
   sizes and positions;
 - scan: held-out writers' NIST (FEMNIST) characters printed dark on light, scaled
   to a random size between 40 and 1200 px, with paper noise, saved as JPEG;
+- photo: the same characters again, on paper lit unevenly (darker towards one side);
 - mnist: the official MNIST test set (digits only), as 28x28 arrays.
 """
 
@@ -43,8 +44,12 @@ def sketches(samples: list[dict], rng: np.random.Generator):
         )
 
 
-def scans(x: np.ndarray, labels: list[str], rng: np.random.Generator):
-    """White-on-black 28x28 characters as dark-on-light JPEG scans of random size, with paper noise."""
+def scans(x: np.ndarray, labels: list[str], rng: np.random.Generator, uneven: bool = False):
+    """White-on-black 28x28 characters as dark-on-light JPEG scans of random size, with paper noise.
+
+    With ``uneven``, photos rather than scans: the paper also darkens by 40-120 grey levels
+    from one side to the other, in a random direction, as under a lamp.
+    """
     for image, label in zip(x, labels):
         side = int(rng.uniform(40, 1200))
         big = np.asarray(
@@ -52,6 +57,11 @@ def scans(x: np.ndarray, labels: list[str], rng: np.random.Generator):
         )
         paper = rng.uniform(200, 250)
         ink = rng.uniform(10, 70)
+        if uneven:
+            angle, drop = rng.uniform(0, 2 * np.pi), rng.uniform(40, 120)
+            ys, xs = np.mgrid[0:side, 0:side] / side
+            ramp = np.cos(angle) * xs + np.sin(angle) * ys
+            paper = paper - drop * (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1e-6)
         page = paper - (255 - big) / 255 * (paper - ink) + rng.normal(0, 6, big.shape)
         buf = io.BytesIO()
         Image.fromarray(np.clip(page, 0, 255).astype(np.uint8)).save(
@@ -134,6 +144,7 @@ def main(argv=None) -> dict:
     test = [i for i in held_out(writers, "femnist", args.seed, args.split) if chars[i] in rec.labels]
     chosen = rng.permutation(test)[: args.limit]
     results["scan"] = score(rec, scans(x[chosen], list(chars[chosen]), rng))
+    results["photo"] = score(rec, scans(x[chosen], list(chars[chosen]), rng, uneven=True))
 
     if rec.name == "digits" and args.split == "test":
         from training.data import mnist
