@@ -52,6 +52,10 @@ as in a phone photo: the ink is then measured against the fitted paper, not one 
 
 _BORDER_SAMPLES = 4000
 
+SHEET_CONTRAST, PAPER_AREA, PAPER_FILL = 0.2, 0.3, 0.85
+"""A photo shows a sheet on a darker desk when a region this much brighter than the border (0-1 scale)
+covers at least this share of the image and this share of its own bounding box."""
+
 _PAD = 16
 
 
@@ -118,10 +122,50 @@ def ink_map(image: np.ndarray) -> np.ndarray:
         grey = grey @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
     elif grey.ndim == 3:
         grey = grey[:, :, 0]
+    sheet = paper_region(grey)
+    if sheet is not None:
+        try:  # the ink on the sheet alone; a sheet with nothing on it falls back to the whole photo
+            ink = np.zeros_like(grey)
+            ink[sheet] = _ink_against_paper(np.ascontiguousarray(grey[sheet]))
+            return ink
+        except NoInkError:
+            pass
+    return _ink_against_paper(grey)
+
+
+def _ink_against_paper(grey: np.ndarray) -> np.ndarray:
+    """Ink as the departure from the paper (darker or lighter, whichever is larger), normalised."""
     ink = grey - paper_level(grey)
     if -float(ink.min()) >= float(ink.max()):  # the ink departs most in the darker direction
         np.negative(ink, out=ink)
     return _normalise_contrast(ink)
+
+
+def paper_region(grey: np.ndarray) -> tuple[slice, slice] | None:
+    """Where a sheet of paper lies in a photo that also shows what it lies on (a desk), or None.
+
+    The sheet is a large, solid region much brighter than the image's border: at
+    least PAPER_AREA of the image, and filled to PAPER_FILL within its bounding
+    box, which a character's strokes never are. A small margin is trimmed off its
+    edges, where the sheet's own edge and shadow lie.
+    """
+    h, w = grey.shape
+    if min(h, w) < 32:
+        return None
+    border = float(np.median(np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])))
+    bright = float(np.percentile(grey[:: max(1, h // 200), :: max(1, w // 200)], 90))
+    if bright - border < SHEET_CONTRAST:
+        return None
+    mask = grey > (border + bright) / 2
+    rows, cols = mask.mean(axis=1), mask.mean(axis=0)
+    r = np.flatnonzero(rows > 0.5 * rows.max())
+    c = np.flatnonzero(cols > 0.5 * cols.max())
+    top, bottom, left, right = int(r[0]), int(r[-1]) + 1, int(c[0]), int(c[-1]) + 1
+    area = (bottom - top) * (right - left)
+    if area < PAPER_AREA * h * w or area == h * w or mask[top:bottom, left:right].mean() < PAPER_FILL:
+        return None
+    dy, dx = max(1, (bottom - top) // 30), max(1, (right - left) // 30)
+    return slice(top + dy, bottom - dy), slice(left + dx, right - dx)
 
 
 def paper_level(grey: np.ndarray) -> float | np.ndarray:

@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 
 from helpers import lamp_lit, load_mnist_sample, load_unipen_sample, paste, photo
 from recognizer import InvalidImageError, NoInkError
-from recognizer.preprocess import FIT_BOX, MODEL_SIZE, TARGET_STROKE, paper_level, to_model_input
+from recognizer.preprocess import (
+    FIT_BOX,
+    MODEL_SIZE,
+    TARGET_STROKE,
+    paper_level,
+    paper_region,
+    to_model_input,
+)
 from training.data.unipen import draw_strokes
 
 MNIST_X, MNIST_Y = load_mnist_sample()
@@ -133,6 +140,32 @@ def test_uneven_light_reads_like_an_evenly_lit_page(index, drop, angle):
     digits = Recognizer.load("digits")
     assert digits.probabilities(a[None]).argmax() == digits.probabilities(b[None]).argmax()
     assert isinstance(paper_level(photo(MNIST_X[index], even) / 255), float)  # one level when lit evenly
+
+
+@settings(max_examples=25, deadline=None)
+@given(index=st.integers(0, len(MNIST_X) - 1), desk=st.integers(20, 150),
+       top=st.integers(0, 200), left=st.integers(0, 200))
+def test_a_sheet_on_a_desk_reads_like_the_sheet_alone(index, desk, top, left):
+    """A phone photo that shows the desk around the sheet. Measured against the desk, the whole
+    bright sheet would pass for ink (on a desk of grey 70, 4 of 40 fixture digits were read right that
+    way); the ink is
+    found on the sheet instead."""
+    sheet = photo(MNIST_X[index], np.full((280, 420), 235.0))
+    picture = np.full((280 + 200, 420 + 200), desk, np.uint8)
+    picture[top : top + 280, left : left + 420] = sheet
+    assert ink_within_a_pixel(to_model_input(picture), to_model_input(sheet)) > 0.9
+
+
+def test_a_blank_sheet_or_a_bold_character_on_black_is_not_taken_for_a_photo_of_paper():
+    """A blank sheet on a desk has no ink on it, so the photo is read whole; white-on-black
+    characters, even fat ones, are never solid enough to pass for a sheet."""
+    blank = np.full((400, 600), 60, np.uint8)
+    blank[50:350, 80:520] = 230
+    assert paper_region(blank / 255) is not None
+    assert to_model_input(blank).any()  # read whole, not a crash
+    for digit in MNIST_X[:100]:
+        big = np.kron(digit, np.ones((10, 10), np.uint8))
+        assert paper_region(big / 255) is None
 
 
 def test_ink_on_the_border_does_not_tilt_the_paper():
