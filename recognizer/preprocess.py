@@ -51,10 +51,12 @@ UNEVEN_LIGHT = 0.04
 as in a phone photo: the ink is then measured against the fitted paper, not one level."""
 
 _BORDER_SAMPLES = 4000
+_CURVE_RIDGE = np.array([0, 0, 0, 1e-3, 1e-3, 1e-3])
 
 SHEET_CONTRAST, PAPER_AREA, PAPER_FILL = 0.2, 0.3, 0.85
-"""A photo shows a sheet on a darker desk when a region this much brighter than the border (0-1 scale)
-covers at least this share of the image and this share of its own bounding box."""
+"""A photo shows a sheet on a darker desk when a region this much brighter than the paper level read
+from the border (0-1 scale) covers at least this share of the image and this share of its own
+bounding box."""
 
 _PAD = 16
 
@@ -122,7 +124,8 @@ def ink_map(image: np.ndarray) -> np.ndarray:
         grey = grey @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
     elif grey.ndim == 3:
         grey = grey[:, :, 0]
-    sheet = paper_region(grey)
+    level = paper_level(grey)
+    sheet = paper_region(grey - level)
     if sheet is not None:
         try:  # the ink on the sheet alone; a sheet with nothing on it falls back to the whole photo
             ink = np.zeros_like(grey)
@@ -130,33 +133,34 @@ def ink_map(image: np.ndarray) -> np.ndarray:
             return ink
         except NoInkError:
             pass
-    return _ink_against_paper(grey)
+    return _ink_against_paper(grey, level)
 
 
-def _ink_against_paper(grey: np.ndarray) -> np.ndarray:
+def _ink_against_paper(grey: np.ndarray, level: float | np.ndarray | None = None) -> np.ndarray:
     """Ink as the departure from the paper (darker or lighter, whichever is larger), normalised."""
-    ink = grey - paper_level(grey)
+    ink = grey - (paper_level(grey) if level is None else level)
     if -float(ink.min()) >= float(ink.max()):  # the ink departs most in the darker direction
         np.negative(ink, out=ink)
     return _normalise_contrast(ink)
 
 
-def paper_region(grey: np.ndarray) -> tuple[slice, slice] | None:
+def paper_region(departure: np.ndarray) -> tuple[slice, slice] | None:
     """Where a sheet of paper lies in a photo that also shows what it lies on (a desk), or None.
 
-    The sheet is a large, solid region much brighter than the image's border: at
-    least PAPER_AREA of the image, and filled to PAPER_FILL within its bounding
-    box, which a character's strokes never are. A small margin is trimmed off its
-    edges, where the sheet's own edge and shadow lie.
+    ``departure`` is the image minus the paper level read from its border, which
+    there is the desk. The sheet is then a large, solid region much brighter than
+    that: at least PAPER_AREA of the image, and filled to PAPER_FILL within its
+    bounding box, which a character's strokes never are. (Uneven light is not a
+    sheet: the fitted level already follows it.) A small margin is trimmed off the
+    sheet's edges, where its own edge and shadow lie.
     """
-    h, w = grey.shape
+    h, w = departure.shape
     if min(h, w) < 32:
         return None
-    border = float(np.median(np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])))
-    bright = float(np.percentile(grey[:: max(1, h // 200), :: max(1, w // 200)], 90))
-    if bright - border < SHEET_CONTRAST:
+    bright = float(np.percentile(departure[:: max(1, h // 200), :: max(1, w // 200)], 90))
+    if bright < SHEET_CONTRAST:
         return None
-    mask = grey > (border + bright) / 2
+    mask = departure > bright / 2
     rows, cols = mask.mean(axis=1), mask.mean(axis=0)
     r = np.flatnonzero(rows > 0.5 * rows.max())
     c = np.flatnonzero(cols > 0.5 * cols.max())
@@ -175,7 +179,7 @@ def paper_level(grey: np.ndarray) -> float | np.ndarray:
     unevenly (a photo lit from one side, a darker corner), a smooth surface
     (a quadratic in x and y) fitted to the border instead, so that the darker
     side of the paper does not pass for ink. Ink that touches the border is
-    left out of the fit by trimming the worst-fitting pixels.
+    left out of the fit by keeping only the better-fitting half of the pixels.
     """
     h, w = grey.shape
     rows = [np.zeros(w, int), np.full(w, h - 1), np.arange(h), np.arange(h)]
@@ -190,15 +194,19 @@ def paper_level(grey: np.ndarray) -> float | np.ndarray:
     scale = float(max(h, w))
     y, x = ys / scale, xs / scale
     design = np.stack([np.ones_like(x), x, y, x * x, y * y, x * y], axis=1)
-    keep = np.abs(values - level) <= np.percentile(np.abs(values - level), 75)
+    keep = np.abs(values - level) <= np.percentile(np.abs(values - level), 50)
     for _ in range(3):
         kept = design[keep]
-        try:  # least squares through the 6x6 normal equations: lstsq costs five times more here
-            coef = np.linalg.solve(kept.T @ kept, kept.T @ values[keep])
+        # Least squares through the 6x6 normal equations (lstsq costs five times more here), with
+        # a small ridge on the curved terms: when the pixels kept are on two opposite edges only,
+        # the curvature across them is unknown, and the flattest surface is the safe guess.
+        normal = kept.T @ kept + np.diag(_CURVE_RIDGE) * len(kept)
+        try:
+            coef = np.linalg.solve(normal, kept.T @ values[keep])
         except np.linalg.LinAlgError:
             return level
         error = np.abs(values - design @ coef)
-        keep = error <= np.percentile(error, 75)
+        keep = error <= np.percentile(error, 50)
     coarse = _quadratic(coef, np.linspace(0, h - 1, 33), np.linspace(0, w - 1, 33), scale)
     if float(np.ptp(coarse)) <= UNEVEN_LIGHT:  # checked on a coarse grid first: most pages are evenly lit
         return level
