@@ -124,21 +124,25 @@ def ink_map(image: np.ndarray) -> np.ndarray:
         grey = grey @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
     elif grey.ndim == 3:
         grey = grey[:, :, 0]
-    level = paper_level(grey)
-    sheet = paper_region(grey - level)
+    departure = grey - paper_level(grey)
+    sheet = paper_region(departure)
     if sheet is not None:
         try:  # the ink on the sheet alone; a sheet with nothing on it falls back to the whole photo
+            on_sheet = np.ascontiguousarray(grey[sheet])
             ink = np.zeros_like(grey)
-            ink[sheet] = _ink_against_paper(np.ascontiguousarray(grey[sheet]))
+            ink[sheet] = _ink_from(on_sheet - paper_level(on_sheet))
             return ink
         except NoInkError:
             pass
-    return _ink_against_paper(grey, level)
+    return _ink_from(departure)
 
 
-def _ink_against_paper(grey: np.ndarray, level: float | np.ndarray | None = None) -> np.ndarray:
-    """Ink as the departure from the paper (darker or lighter, whichever is larger), normalised."""
-    ink = grey - (paper_level(grey) if level is None else level)
+def _ink_from(departure: np.ndarray) -> np.ndarray:
+    """Ink from the departure from the paper: darker or lighter, whichever is larger; normalised.
+
+    Works in place on ``departure``.
+    """
+    ink = departure
     if -float(ink.min()) >= float(ink.max()):  # the ink departs most in the darker direction
         np.negative(ink, out=ink)
     return _normalise_contrast(ink)
