@@ -53,10 +53,10 @@ as in a phone photo: the ink is then measured against the fitted paper, not one 
 _BORDER_SAMPLES = 4000
 _CURVE_RIDGE = np.array([0, 0, 0, 1e-3, 1e-3, 1e-3])
 
-SHEET_CONTRAST, PAPER_AREA, PAPER_FILL = 0.2, 0.3, 0.85
+SHEET_CONTRAST, PAPER_AREA, PAPER_FILL = 0.2, 0.15, 0.85
 """A photo shows a sheet on a darker desk when a region this much brighter than the paper level read
-from the border (0-1 scale) covers at least this share of the image and this share of its own
-bounding box."""
+from the border (0-1 scale) covers at least this share of the image, and this share of its own
+bounding box and of each of the box's edges."""
 
 _PAD = 16
 
@@ -153,10 +153,10 @@ def paper_region(departure: np.ndarray) -> tuple[slice, slice] | None:
 
     ``departure`` is the image minus the paper level read from its border, which
     there is the desk. The sheet is then a large, solid region much brighter than
-    that: at least PAPER_AREA of the image, and filled to PAPER_FILL within its
-    bounding box, which a character's strokes never are. (Uneven light is not a
-    sheet: the fitted level already follows it.) A small margin is trimmed off the
-    sheet's edges, where its own edge and shadow lie.
+    that: at least PAPER_AREA of the image, filled to PAPER_FILL within its
+    bounding box and along each edge of it, which a character's strokes never are,
+    however fat. (Uneven light is not a sheet: the fitted level already follows it.)
+    A small margin is trimmed off the sheet's edges, where its own edge and shadow lie.
     """
     h, w = departure.shape
     if min(h, w) < 32:
@@ -170,7 +170,12 @@ def paper_region(departure: np.ndarray) -> tuple[slice, slice] | None:
     c = np.flatnonzero(cols > 0.5 * cols.max())
     top, bottom, left, right = int(r[0]), int(r[-1]) + 1, int(c[0]), int(c[-1]) + 1
     area = (bottom - top) * (right - left)
-    if area < PAPER_AREA * h * w or area == h * w or mask[top:bottom, left:right].mean() < PAPER_FILL:
+    box = mask[top:bottom, left:right]
+    if area < PAPER_AREA * h * w or area == h * w or box.mean() < PAPER_FILL:
+        return None
+    rim = max(1, min(bottom - top, right - left) // 25)  # a sheet is bright all along its edges
+    edges = [box[:rim].ravel(), box[-rim:].ravel(), box[:, :rim].ravel(), box[:, -rim:].ravel()]
+    if min(float(e.mean()) for e in edges) < PAPER_FILL:  # a blob of fat strokes is not
         return None
     dy, dx = max(1, (bottom - top) // 30), max(1, (right - left) // 30)
     return slice(top + dy, bottom - dy), slice(left + dx, right - dx)

@@ -10,6 +10,7 @@ Kinds of input, all through the public ``Recognizer.predict``:
 - scan: held-out writers' NIST (FEMNIST) characters printed dark on light, scaled
   to a random size between 40 and 1200 px, with paper noise, saved as JPEG;
 - photo: the same characters again, on paper lit unevenly (darker towards one side);
+- desk: and again, photographed on a sheet lying on a darker desk that shows around it;
 - mnist: the official MNIST test set (digits only), as 28x28 arrays.
 """
 
@@ -44,11 +45,12 @@ def sketches(samples: list[dict], rng: np.random.Generator):
         )
 
 
-def scans(x: np.ndarray, labels: list[str], rng: np.random.Generator, uneven: bool = False):
+def scans(x: np.ndarray, labels: list[str], rng: np.random.Generator, setting: str = "scan"):
     """White-on-black 28x28 characters as dark-on-light JPEG scans of random size, with paper noise.
 
-    With ``uneven``, photos rather than scans: the paper also darkens by 40-120 grey levels
-    from one side to the other, in a random direction, as under a lamp.
+    ``setting`` "lamp": photos rather than scans, the paper darkening by 40-120 grey levels
+    from one side to the other, in a random direction. "desk": photos of the sheet (1.2-2
+    times the character's size) lying on a darker desk (grey 20-150) that shows around it.
     """
     for image, label in zip(x, labels):
         side = int(rng.uniform(40, 1200))
@@ -57,17 +59,32 @@ def scans(x: np.ndarray, labels: list[str], rng: np.random.Generator, uneven: bo
         )
         paper = rng.uniform(200, 250)
         ink = rng.uniform(10, 70)
-        if uneven:
+        if setting == "lamp":
             angle, drop = rng.uniform(0, 2 * np.pi), rng.uniform(40, 120)
             ys, xs = np.mgrid[0:side, 0:side] / side
             ramp = np.cos(angle) * xs + np.sin(angle) * ys
             paper = paper - drop * (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1e-6)
-        page = paper - (255 - big) / 255 * (paper - ink) + rng.normal(0, 6, big.shape)
+        page = paper - (255 - big) / 255 * (paper - ink)
+        if setting == "desk":
+            page = _on_a_desk(page, paper, rng)
+        page = page + rng.normal(0, 6, page.shape)
         buf = io.BytesIO()
         Image.fromarray(np.clip(page, 0, 255).astype(np.uint8)).save(
             buf, "JPEG", quality=int(rng.uniform(60, 95))
         )
         yield buf.getvalue(), label
+
+
+def _on_a_desk(page: np.ndarray, paper: float, rng: np.random.Generator) -> np.ndarray:
+    """``page`` in the middle of a sheet 1.2-2 times its size, the sheet on a desk with 10-50% margins."""
+    side = page.shape[0]
+    sheet = np.full((int(side * rng.uniform(1.2, 2)), int(side * rng.uniform(1.2, 2))), paper, np.float32)
+    top, left = (sheet.shape[0] - side) // 2, (sheet.shape[1] - side) // 2
+    sheet[top : top + side, left : left + side] = page
+    dy, dx = (int(n * rng.uniform(0.1, 0.5)) for n in sheet.shape)
+    photo = np.full((sheet.shape[0] + 2 * dy, sheet.shape[1] + 2 * dx), rng.uniform(20, 150), np.float32)
+    photo[dy : dy + sheet.shape[0], dx : dx + sheet.shape[1]] = sheet
+    return photo
 
 
 def score(rec: Recognizer, inputs, groups: list[str | tuple[str, ...]] | None = None) -> dict:
@@ -144,7 +161,8 @@ def main(argv=None) -> dict:
     test = [i for i in held_out(writers, "femnist", args.seed, args.split) if chars[i] in rec.labels]
     chosen = rng.permutation(test)[: args.limit]
     results["scan"] = score(rec, scans(x[chosen], list(chars[chosen]), rng))
-    results["photo"] = score(rec, scans(x[chosen], list(chars[chosen]), rng, uneven=True))
+    results["photo"] = score(rec, scans(x[chosen], list(chars[chosen]), rng, "lamp"))
+    results["desk"] = score(rec, scans(x[chosen], list(chars[chosen]), rng, "desk"))
 
     if rec.name == "digits" and args.split == "test":
         from training.data import mnist
