@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from training.data.unipen import sketchpad_value  # noqa: F401  (re-exported for the tests)
+from training.evaluate import lamp_lit  # noqa: F401  (re-exported for the tests)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -30,13 +31,6 @@ def paste(image: np.ndarray, size: tuple[int, int], at: tuple[int, int]) -> np.n
     canvas = np.zeros(size, dtype=image.dtype)
     canvas[at[0] : at[0] + image.shape[0], at[1] : at[1] + image.shape[1]] = image
     return canvas
-
-
-def lamp_lit(shape: tuple[int, int], paper: float, drop: float, angle: float) -> np.ndarray:
-    """Paper brightness (0-255) that falls by ``drop`` from one side to the other, in direction ``angle``."""
-    ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]] / max(shape)
-    ramp = np.cos(angle) * xs + np.sin(angle) * ys
-    return paper - drop * (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1e-9)
 
 
 def photo(digit: np.ndarray, light: np.ndarray, ink: float = 40.0) -> np.ndarray:

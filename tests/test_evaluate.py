@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from argparse import Namespace
-
 from helpers import load_mnist_sample
 from recognizer import Recognizer
 from training.data import unipen
@@ -15,7 +13,7 @@ def test_score_counts_hits_overall_and_per_group():
     x, y = load_mnist_sample()
     x, labels = x[:40], [str(v) for v in y[:40]]
     labels[0] = "9" if labels[0] != "9" else "8"  # one wrong label: that input must count as a miss
-    groups = ["a"] * 20 + ["b"] * 20
+    groups = [("a",)] * 20 + [("b",)] * 20
     result = score(rec, zip(x, labels), groups)
     hits = [rec.predict(image).label == label for image, label in zip(x, labels)]
     assert not hits[0]
@@ -44,13 +42,13 @@ def test_the_audit_names_broken_test_digits_and_only_where_it_looked():
     writer, label, digest = sorted(broken)[0]
     strokes = [[[0, 0], [0, 10]]]
     listed = {"writer": writer, "label": label, "quality": "?", "strokes": strokes}
-    args = Namespace(split="test", seed=scope["seed"])
+    seed = scope["seed"]
     # A sample is found by its strokes, not by its writer and label alone.
-    assert sketch_groups(listed, (scope, broken), args) == ("quality ?", "audit: readable")
+    assert sketch_groups(listed, (scope, broken), "test", seed) == ("quality ?", "audit: readable")
     listed_key = unipen.sample_key(listed)
-    assert sketch_groups(listed, (scope, broken | {listed_key}), args) == ("quality ?", "audit: broken")
+    now_listed = (scope, broken | {listed_key})
+    assert sketch_groups(listed, now_listed, "test", seed) == ("quality ?", "audit: broken")
     # Outside the audit's scope (another split, or a letter) there is no verdict.
-    val = Namespace(split="val", seed=scope["seed"])
-    assert sketch_groups(listed, (scope, {listed_key}), val) == ("quality ?",)
+    assert sketch_groups(listed, (scope, {listed_key}), "val", seed) == ("quality ?",)
     letter = {**listed, "label": "a"}
-    assert sketch_groups(letter, (scope, {unipen.sample_key(letter)}), args) == ("quality ?",)
+    assert sketch_groups(letter, (scope, {unipen.sample_key(letter)}), "test", seed) == ("quality ?",)

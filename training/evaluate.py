@@ -61,9 +61,7 @@ def scans(x: np.ndarray, labels: list[str], rng: np.random.Generator, setting: s
         ink = rng.uniform(10, 70)
         if setting == "lamp":
             angle, drop = rng.uniform(0, 2 * np.pi), rng.uniform(40, 120)
-            ys, xs = np.mgrid[0:side, 0:side] / side
-            ramp = np.cos(angle) * xs + np.sin(angle) * ys
-            paper = paper - drop * (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1e-6)
+            paper = lamp_lit((side, side), paper, drop, angle)
         page = paper - (255 - big) / 255 * (paper - ink)
         if setting == "desk":
             page = _on_a_desk(page, paper, rng)
@@ -73,6 +71,13 @@ def scans(x: np.ndarray, labels: list[str], rng: np.random.Generator, setting: s
             buf, "JPEG", quality=int(rng.uniform(60, 95))
         )
         yield buf.getvalue(), label
+
+
+def lamp_lit(shape: tuple[int, int], paper: float, drop: float, angle: float) -> np.ndarray:
+    """Paper brightness (0-255) that falls by ``drop`` from one side to the other, in direction ``angle``."""
+    ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]] / max(shape)
+    ramp = np.cos(angle) * xs + np.sin(angle) * ys
+    return paper - drop * (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1e-9)
 
 
 def _on_a_desk(page: np.ndarray, paper: float, rng: np.random.Generator) -> np.ndarray:
@@ -87,12 +92,12 @@ def _on_a_desk(page: np.ndarray, paper: float, rng: np.random.Generator) -> np.n
     return photo
 
 
-def score(rec: Recognizer, inputs, groups: list[str | tuple[str, ...]] | None = None) -> dict:
+def score(rec: Recognizer, inputs, groups: list[tuple[str, ...]] | None = None) -> dict:
     """Exact and case-insensitive accuracy of ``rec`` over (input, label) pairs.
 
-    With ``groups`` (for each input, the name of its group, or a tuple of names
-    when it is in several, such as UniPen's sample quality and the audit's
-    verdict), the same figures for each group as well, under ``by_group``.
+    With ``groups`` (for each input, the names of the groups it is in, such as
+    UniPen's sample quality and the audit's verdict), the same figures for each
+    group as well, under ``by_group``.
     """
     hits = []
     for value, label in inputs:
@@ -100,10 +105,9 @@ def score(rec: Recognizer, inputs, groups: list[str | tuple[str, ...]] | None = 
         hits.append((got == label, fold_case(got) == fold_case(label)))
     result = _accuracy(hits)
     if groups is not None:
-        names = [(g,) if isinstance(g, str) else g for g in groups]
         result["by_group"] = {
-            g: _accuracy([h for h, these in zip(hits, names) if g in these])
-            for g in sorted({g for these in names for g in these})
+            g: _accuracy([h for h, these in zip(hits, groups) if g in these])
+            for g in sorted({g for these in groups for g in these})
         }
     return result
 
@@ -119,12 +123,12 @@ def held_out(writers: np.ndarray, source: str, seed: int, split: str = "test") -
     return writer_split(writers, WRITER_FRACTIONS, seed, fixture_writers(source))[2 if split == "test" else 1]
 
 
-def sketch_groups(sample: dict, audited: tuple[dict, set], args: argparse.Namespace) -> tuple[str, ...]:
+def sketch_groups(sample: dict, audited: tuple[dict, set], split: str, seed: int) -> tuple[str, ...]:
     """The groups a sketch is scored in: its UniPen quality ("?" marks doubtful samples) and, where
     ``training/data/unipen_audit.json`` looked, whether it can be read as its label at all."""
     scope, broken = audited
     groups = (f"quality {sample['quality']}",)
-    if (args.split, args.seed) == (scope["split"], scope["seed"]) and sample["label"] in scope["labels"]:
+    if (split, seed) == (scope["split"], scope["seed"]) and sample["label"] in scope["labels"]:
         groups += ("audit: broken" if unipen.sample_key(sample) in broken else "audit: readable",)
     return groups
 
@@ -150,7 +154,7 @@ def main(argv=None) -> dict:
     test = [i for i in test if samples[i]["label"] in rec.labels]
     chosen = rng.permutation(test)[: args.limit]
     t0 = time.time()
-    groups = [sketch_groups(samples[i], audited, args) for i in chosen]
+    groups = [sketch_groups(samples[i], audited, args.split, args.seed) for i in chosen]
     results["sketch"] = score(rec, sketches([samples[i] for i in chosen], rng), groups)
 
     with np.load(f"{_sub(args.data_dir, 'femnist')}/femnist_byclass_dev.npz") as data:
