@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from helpers import load_mnist_sample
+from helpers import load_mnist_sample, load_unipen_sample
 from recognizer import Recognizer
 from training.data import unipen
-from training.evaluate import score, sketch_groups
+from training.evaluate import brush_grid, score, sketch_groups
 
 
 def test_score_counts_hits_overall_and_per_group():
@@ -52,3 +52,16 @@ def test_the_audit_names_broken_test_digits_and_only_where_it_looked():
     assert sketch_groups(listed, (scope, {listed_key}), "val", seed) == ("quality ?",)
     letter = {**listed, "label": "a"}
     assert sketch_groups(letter, (scope, {unipen.sample_key(letter)}), "test", seed) == ("quality ?",)
+
+
+def test_the_brush_grid_scores_each_pair_of_size_and_brush():
+    rec = Recognizer.load("digits")
+    digits = [s for s in load_unipen_sample() if s["label"].isdigit()][:30]
+    grid = brush_grid(rec, digits, heights=(100, 400), brushes=(12, 80))
+    assert grid["n"] == 30 and grid["heights"] == [100, 400] and grid["brushes"] == [12, 80]
+    (small_thin, small_fat), (big_thin, big_fat) = grid["accuracy"]
+    assert small_fat is None  # a brush wider than half the character is not a drawing of it
+    # Digits of a usual size and brush must read well; the fat brush on a 400 px digit is the
+    # grid's cell that fills loops (brush = a fifth of the height) and may read worse.
+    assert small_thin >= 0.9 and big_thin >= 0.9
+    assert 0.0 <= big_fat <= 1.0

@@ -11,7 +11,9 @@ Kinds of input, all through the public ``Recognizer.predict``:
   to a random size between 40 and 1200 px, with paper noise, saved as JPEG;
 - photo: the same characters again, on paper lit unevenly (darker towards one side);
 - desk: and again, photographed on a sheet lying on a darker desk that shows around it;
-- mnist: the official MNIST test set (digits only), as 28x28 arrays.
+- mnist: the official MNIST test set (digits only), as 28x28 arrays;
+- with --brush-grid N: N of the sketches again, at each pair of character
+  height and brush width in a fixed grid, centred on the canvas.
 """
 
 from __future__ import annotations
@@ -43,6 +45,39 @@ def sketches(samples: list[dict], rng: np.random.Generator):
             sketchpad_value(draw_strokes(s["strokes"], s["y_up"], (800, 800), height, centre, brush)),
             s["label"],
         )
+
+
+GRID_HEIGHTS = (60, 120, 300, 700)
+GRID_BRUSHES = (2, 5, 15, 30, 50)
+
+
+def brush_grid(
+    rec: Recognizer,
+    samples: list[dict],
+    heights: tuple[int, ...] = GRID_HEIGHTS,
+    brushes: tuple[int, ...] = GRID_BRUSHES,
+) -> dict:
+    """Sketch accuracy for each (character height, brush width) pair, both in canvas pixels.
+
+    It shows where a character drawn small with a fat brush becomes a blob: the
+    brush fills its loops, and no preprocessing can open them again. Pairs whose
+    brush is wider than half the height are left out (None).
+    """
+    rows = []
+    for height in heights:
+        row = []
+        for brush in brushes:
+            if brush > height / 2:
+                row.append(None)
+                continue
+            drawings = (
+                (sketchpad_value(draw_strokes(s["strokes"], s["y_up"], (800, 800), height, None, brush)),
+                 s["label"])
+                for s in samples
+            )
+            row.append(score(rec, drawings)["accuracy"])
+        rows.append(row)
+    return {"n": len(samples), "heights": list(heights), "brushes": list(brushes), "accuracy": rows}
 
 
 def scans(x: np.ndarray, labels: list[str], rng: np.random.Generator, setting: str = "scan"):
@@ -142,6 +177,8 @@ def main(argv=None) -> dict:
     p.add_argument("--split", choices=["test", "val"], default="test",
                    help="the held-out test writers, or the validation writers (seen in training only as "
                    "a yardstick; runs were also chosen on them)")
+    p.add_argument("--brush-grid", type=int, default=0, metavar="N",
+                   help="also score N sketches at each pair of character height and brush width")
     p.add_argument("--write", action="store_true", help="record the result in models/<model>.json")
     args = p.parse_args(argv)
     rec = Recognizer.load(args.model)
@@ -156,6 +193,8 @@ def main(argv=None) -> dict:
     t0 = time.time()
     groups = [sketch_groups(samples[i], audited, args.split, args.seed) for i in chosen]
     results["sketch"] = score(rec, sketches([samples[i] for i in chosen], rng), groups)
+    if args.brush_grid:
+        results["brush_grid"] = brush_grid(rec, [samples[i] for i in chosen[: args.brush_grid]])
 
     with np.load(f"{_sub(args.data_dir, 'femnist')}/femnist_byclass_dev.npz") as data:
         x, y, writers = data["x"], data["y"], data["writer"].astype(str)
