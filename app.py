@@ -27,6 +27,7 @@ import numpy as np
 from recognizer import MODEL_NAMES, InvalidImageError, NoInkError, Prediction, Recognizer
 from recognizer.feedback import FeedbackService, InvalidLabelError
 from recognizer.image_io import load_image
+from recognizer.preprocess import THICK_STROKES, stroke_share
 
 log = logging.getLogger("app")
 
@@ -79,6 +80,10 @@ PRIVACY_NOTE = (
     "the models. Please do not upload anything personal."
 )
 HINT = "Draw a digit or a letter on the canvas, or upload a photo of one."
+THICK_HINT = (
+    "✏️ The strokes are thick for a character this small, so its loops may have closed up. "
+    "Draw or write it bigger for a better reading."
+)
 
 
 @dataclass(frozen=True)
@@ -184,13 +189,16 @@ class App:
     # -- UI events --------------------------------------------------------------------------
 
     def ui_predict(self, value: Any, model: str, when_blank: str | None = None) -> tuple:
-        """Read a drawing or an upload for the page; bad input shows its message, never a traceback."""
+        """Read a drawing or an upload for the page; bad input shows its message, never a traceback.
+
+        A character small for its strokes is read all the same, with a request to draw it bigger."""
         try:
-            return self.ui_show(self.read(value, model), "")
+            shown = self.read(value, model)
         except NoInkError as e:
             return self.ui_show(None, when_blank or f"⚠️ {e}")
         except InvalidImageError as e:
             return self.ui_show(None, f"⚠️ {e}")
+        return self.ui_show(shown, THICK_HINT if stroke_share(shown.image) > THICK_STROKES else "")
 
     def ui_stroke(self, drawing: Any, model: str) -> tuple:
         """After each stroke. A blank canvas here was just cleared: show the hint, not a warning."""

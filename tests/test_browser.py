@@ -97,6 +97,21 @@ def test_real_pen_trajectories_are_read(app: AppPage) -> None:
     assert read == {label: label for label in PEN_DIGITS}
 
 
+def test_a_small_drawing_with_thick_strokes_asks_to_draw_bigger(app: AppPage) -> None:
+    """With the 18 px brush, a 0 drawn a couple of brush widths tall has its loop closed up: the app reads
+    it all the same and asks for a bigger one. Drawn at the usual size, it asks nothing."""
+    zero = next(sample for sample in unipen_samples() if sample["label"] == "0")
+    message = app.page.locator("#message")
+    app.clear()
+    app.draw(fit_strokes(zero["strokes"], zero["y_up"]))
+    assert app.result() == "0"
+    assert "bigger" not in message.inner_text()
+    app.clear()
+    app.draw(fit_strokes(zero["strokes"], zero["y_up"], size=0.05))
+    assert app.result() is not None
+    message.get_by_text("Draw or write it bigger").wait_for(timeout=30_000)
+
+
 def test_empty_canvas_gives_a_message_not_an_error(app: AppPage) -> None:
     app.clear()
     app.page.click("#predict")

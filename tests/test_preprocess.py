@@ -14,8 +14,10 @@ from recognizer.preprocess import (
     FIT_BOX,
     MODEL_SIZE,
     TARGET_STROKE,
+    THICK_STROKES,
     paper_level,
     paper_region,
+    stroke_share,
     to_model_input,
 )
 from training.data.unipen import draw_strokes
@@ -199,6 +201,24 @@ def test_hairlines_and_fat_brushes_both_come_out_mnist_wide():
         widths.append(2 * mask.sum() / max(edge.sum(), 1))
     assert max(widths) - min(widths) < 1.2
     assert all(1.5 <= w <= 4.0 for w in widths), widths
+
+
+def test_stroke_share_tells_a_small_character_drawn_with_a_fat_brush():
+    """Small and fat (60 px tall, 30 px brush: where digits read 56%) is over THICK_STROKES; the same
+    trajectories drawn big, with any brush, are well under it, and so are all but the boldest MNIST
+    digits (6 of the 500, which only earns them the app's request to draw bigger)."""
+    digits = [s for s in STROKES if s["label"].isdigit()][:40]
+
+    def shares(height: float, brush: float) -> list[float]:
+        drawings = (draw_strokes(s["strokes"], s["y_up"], (800, 800), height, None, brush) for s in digits)
+        return [stroke_share(drawing) for drawing in drawings]
+
+    assert min(shares(60, 30)) > THICK_STROKES
+    assert min(shares(120, 50)) > THICK_STROKES
+    assert max(shares(400, 2) + shares(400, 40)) < 0.6 * THICK_STROKES
+    assert np.mean([stroke_share(image) > THICK_STROKES for image in MNIST_X]) < 0.02
+    with pytest.raises(NoInkError):
+        stroke_share(np.full((100, 100), 255, np.uint8))
 
 
 def test_target_stroke_matches_mnist():
