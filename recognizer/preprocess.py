@@ -257,6 +257,13 @@ def ink_bbox(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> tuple[int, in
     return int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])
 
 
+def ink_crop(image: np.ndarray) -> np.ndarray:
+    """The ink map (0-1) cropped to the ink's bounding box: the first step of every reading."""
+    ink = ink_map(image)
+    top, bottom, left, right = ink_bbox(ink)
+    return ink[top : bottom + 1, left : right + 1]
+
+
 def resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
     """Resize a float image; area-averaging when shrinking, bilinear when enlarging."""
     h, w = image.shape
@@ -300,9 +307,7 @@ def stroke_share(image: np.ndarray) -> float:
     Above THICK_STROKES the loops of a 0, 6, 8 or 9 close up, and no preprocessing can open them
     again: the app asks people to draw bigger. Raises NoInkError for a blank image.
     """
-    ink = ink_map(image)
-    top, bottom, left, right = ink_bbox(ink)
-    crop = ink[top : bottom + 1, left : right + 1] > 0.5
+    crop = ink_crop(image) > 0.5
     return stroke_width(crop) / max(crop.shape)
 
 
@@ -365,10 +370,7 @@ def to_model_input(image: np.ndarray) -> np.ndarray:
     Raises ``NoInkError`` for a blank image and ``InvalidImageError`` for an
     array that is not an image.
     """
-    ink = ink_map(image)
-    top, bottom, left, right = ink_bbox(ink)
-    crop = ink[top : bottom + 1, left : right + 1]
-
+    crop = ink_crop(image)
     h, w = crop.shape
     scale = WORK_SIZE / max(h, w)
     work = resize(crop, max(1, round(h * scale)), max(1, round(w * scale)))

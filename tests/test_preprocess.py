@@ -223,13 +223,11 @@ def test_stroke_share_tells_a_small_character_drawn_with_a_fat_brush():
 
 def test_target_stroke_matches_mnist():
     """TARGET_STROKE was measured on MNIST; MNIST digits should mostly pass through unchanged in width."""
-    from recognizer.preprocess import WORK_SIZE, ink_bbox, ink_map, resize, restore_hairlines, stroke_width
+    from recognizer.preprocess import WORK_SIZE, ink_crop, resize, restore_hairlines, stroke_width
 
     widths = []
     for image in MNIST_X[:200]:
-        ink = ink_map(image)
-        t, b, left, r = ink_bbox(ink)
-        crop = ink[t : b + 1, left : r + 1]
+        crop = ink_crop(image)
         s = WORK_SIZE / max(crop.shape)
         work = restore_hairlines(
             resize(crop, max(1, round(crop.shape[0] * s)), max(1, round(crop.shape[1] * s)))

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from benchmarks.inputs import encode
 from helpers import lamp_lit, load_mnist_sample, load_unipen_sample, paste, photo, sketchpad_value
 from recognizer import MODEL_NAMES, InvalidImageError, NoInkError, Recognizer
 from training.data.unipen import draw_strokes
@@ -78,9 +79,7 @@ def test_digits_photographed_under_a_lamp(digits):
     hits = 0
     for image, label in zip(MNIST_X[:40], MNIST_Y[:40]):
         page = photo(image, lamp_lit((280, 420), 240, 150, rng.uniform(0, 2 * np.pi)))
-        buf = io.BytesIO()
-        Image.fromarray(page).save(buf, "JPEG", quality=80)
-        hits += digits.predict(buf.getvalue()).label == str(label)
+        hits += digits.predict(encode(Image.fromarray(page), "JPEG", quality=80)).label == str(label)
     assert hits >= 39
 
 
@@ -91,9 +90,7 @@ def test_digits_photographed_on_a_desk(digits):
     for k, (image, label) in enumerate(zip(MNIST_X[:40], MNIST_Y[:40])):
         picture = np.full((480, 620), 40 + 3 * k, np.uint8)
         picture[100:380, 60:480] = photo(image, lamp_lit((280, 420), 235, 60, 0.1 * k))
-        buf = io.BytesIO()
-        Image.fromarray(picture).save(buf, "JPEG", quality=80)
-        hits += digits.predict(buf.getvalue()).label == str(label)
+        hits += digits.predict(encode(Image.fromarray(picture), "JPEG", quality=80)).label == str(label)
     assert hits >= 39
 
 
