@@ -19,8 +19,8 @@ def table(models_dir: Path = MODELS) -> str:
     rows = [
         "| model | classes | arch | size | test set | float | int8 | int8 case-insens. "
         "| sketch (exact / case-insens.) | scan (exact / case-insens.) | photo, uneven light "
-        "| photo of a sheet on a desk |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| photo of a sheet on a desk | scan with dust on it | photo on ruled or squared paper |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in ("digits", "letters", "characters"):
         path = models_dir / f"{name}.json"
@@ -34,7 +34,7 @@ def table(models_dir: Path = MODELS) -> str:
         )
         held_out = "".join(
             f"| {pct(r.get('accuracy'))} / {pct(r.get('case_insensitive'))} (n={r['n']}) "
-            for r in (ev.get(kind, {"n": 0}) for kind in ("sketch", "scan", "photo", "desk"))
+            for r in (ev.get(kind, {"n": 0}) for kind in ("sketch", "scan", "photo", "desk", "dust", "lined"))
         )
         rows.append(
             f"| **{name}** | {len(m['labels'])} | {m['arch']} | {m['size_bytes'] // 1024} KB | {by_source} "

@@ -15,8 +15,10 @@ from recognizer.preprocess import (
     MODEL_SIZE,
     TARGET_STROKE,
     THICK_STROKES,
+    character_box,
     paper_level,
     paper_region,
+    printed_lines,
     stroke_share,
     to_model_input,
 )
@@ -169,6 +171,89 @@ def test_a_blank_sheet_or_a_bold_character_on_black_is_not_taken_for_a_photo_of_
     for digit in MNIST_X[:100]:
         big = np.kron(digit, np.ones((10, 10), np.uint8))
         assert paper_region(big / 255) is None
+
+
+def disc(image: np.ndarray, centre: tuple[int, int], radius: int, value: int) -> None:
+    """Paint a filled disc on ``image`` in place: a speck of dust, or the dot of an i."""
+    ys, xs = np.ogrid[: image.shape[0], : image.shape[1]]
+    image[(ys - centre[0]) ** 2 + (xs - centre[1]) ** 2 <= radius**2] = value
+
+
+@settings(max_examples=30, deadline=None)
+@given(index=st.integers(0, len(MNIST_X) - 1),
+       specks=st.lists(st.tuples(st.sampled_from(["left", "right", "below"]), st.floats(0, 1),
+                                 st.integers(1, 5)), min_size=1, max_size=12))
+def test_specks_of_dust_away_from_the_character_change_nothing(index, specks):
+    """A scan: a digit printed 6x larger (168 px) on a 600x800 page, with specks of the ink's grey
+    left of it, right of it or below it, more than half its size away. The model input is the same
+    as without them (before, the crop took in every speck and the digit shrank to a few pixels).
+    The specks are no darker than the ink, which would change its contrast."""
+    page = np.full((600, 800), 235, np.uint8)
+    page[216:384, 316:484] = photo(MNIST_X[index], np.full((280, 420), 235.0))[56:224, 126:294]
+    clean, ink = page.copy(), int(page.min())
+    for side, where, radius in specks:
+        centre = {"left": (int(20 + 560 * where), int(20 + 200 * where)),
+                  "right": (int(20 + 560 * where), int(580 + 200 * where)),
+                  "below": (int(480 + 100 * where), int(20 + 760 * where))}[side]
+        disc(page, centre, radius, ink)
+    assert np.array_equal(to_model_input(page), to_model_input(clean))
+
+
+def test_the_dot_of_an_i_is_kept_but_a_speck_beside_the_character_is_not():
+    """An i written slanted: its dot sits above the stem, a stem's height up and a little aside, and
+    stays in the crop; the same dot far to the side of the stem is a speck and is left out."""
+    page = np.zeros((800, 800), np.float32)
+    page[400:520, 390:410] = 1.0  # the stem, 120 px tall
+    disc(page, (270, 440), 12, 1.0)  # the dot: 118 px above the stem's top, 40 px to the right
+    assert character_box(page) == (258, 519, 390, 452)
+    page[258:283] = 0
+    disc(page, (270, 700), 12, 1.0)  # the same dot, 290 px aside
+    assert character_box(page) == (400, 519, 390, 409)
+
+
+def ruled(size: tuple[int, int], spacing: int, tilt: float, grey: int, squared: bool) -> np.ndarray:
+    """A page of ruled (or squared) paper: grey lines 3 px thick on white (235), tilted by ``tilt``."""
+    ys, xs = np.indices(size, dtype=np.float64)
+    slope = np.tan(np.radians(tilt))
+    page = np.full(size, 235.0)
+    page[np.mod(ys - xs * slope, spacing) < 3] = grey
+    if squared:
+        page[np.mod(xs + ys * slope, spacing) < 3] = grey
+    return page
+
+
+@settings(max_examples=25, deadline=None)
+@given(index=st.integers(0, len(MNIST_X) - 1), spacing=st.integers(90, 160), tilt=st.floats(-5, 5),
+       grey=st.integers(150, 200), squared=st.booleans())
+def test_a_digit_on_ruled_or_squared_paper_reads_like_on_plain_paper(index, spacing, tilt, grey, squared):
+    """A digit written 168 px tall on ruled or squared paper, the lines lighter than the pen and
+    tilted as in a photo. The printed lines are taken out, so the model sees the digit alone
+    (before, lines of grey 150-180 went into the crop and the digit shrank to a corner)."""
+    digit = np.kron(MNIST_X[index], np.ones((6, 6), np.uint8)).astype(np.float64) / 255
+    plain = np.full((420, 560), 235.0)
+    lined = ruled((420, 560), spacing, tilt, grey, squared)
+    for page in (plain, lined):
+        page[126:294, 196:364] = np.minimum(page[126:294, 196:364], 235 - digit * 205)  # pen over lines
+    seen_lined, seen_plain = (to_model_input(page.astype(np.uint8)) for page in (lined, plain))
+    assert ink_within_a_pixel(seen_lined, seen_plain) > 0.8
+
+
+def test_a_characters_own_long_strokes_are_not_printed_lines(monkeypatch):
+    """Cropped tightly, a digit's bar can run the whole width of its picture, but a pen's strokes are
+    darker than printed lines. Tight crops of the MNIST fixture digits, dark on light, give the same
+    model input as when no lines are looked for at all."""
+    from recognizer import preprocess
+
+    tight = []
+    for digit in MNIST_X[:200]:
+        rows, cols = np.flatnonzero(digit.any(1)), np.flatnonzero(digit.any(0))
+        crop = digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+        tight.append(255 - np.kron(crop, np.ones((4, 4), np.uint8)))
+    seen = [to_model_input(image) for image in tight]
+    monkeypatch.setattr(preprocess, "without_printed_lines", lambda ink: ink)
+    assert all(np.array_equal(to_model_input(image), s) for image, s in zip(tight, seen))
+    lines = (235 - ruled((300, 400), 60, 2.0, 120, True)) / 115  # while real printed lines are found
+    assert printed_lines(lines) is not None and printed_lines(lines.T) is not None
 
 
 def test_ink_on_the_border_does_not_tilt_the_paper():

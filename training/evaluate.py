@@ -11,6 +11,9 @@ Kinds of input, all through the public ``Recognizer.predict``:
   to a random size between 40 and 1200 px, with paper noise, saved as JPEG;
 - photo: the same characters again, on paper lit unevenly (darker towards one side);
 - desk: and again, photographed on a sheet lying on a darker desk that shows around it;
+- dust: and again, scanned small on a page 2-4 times their size with specks of dust on it;
+- lined: and again, photographed on ruled or squared paper, the lines lighter than the pen and
+  tilted by up to 3 degrees;
 - mnist: the official MNIST test set (digits only), as 28x28 arrays;
 - with --brush-grid N: N of the sketches again, at each pair of character
   height and brush width in a fixed grid, centred on the canvas.
@@ -86,9 +89,11 @@ def scans(x: np.ndarray, labels: list[str], rng: np.random.Generator, setting: s
     ``setting`` "lamp": photos rather than scans, the paper darkening by 40-120 grey levels
     from one side to the other, in a random direction. "desk": photos of the sheet (1.2-2
     times the character's size) lying on a darker desk (grey 20-150) that shows around it.
+    "dust": the character (40-400 px) anywhere on a scan 2-4 times its size, with dust on it.
+    "lined": the character (40-400 px) photographed on ruled or squared paper (see ``_on_lined_paper``).
     """
     for image, label in zip(x, labels):
-        side = int(rng.uniform(40, 1200))
+        side = int(rng.uniform(40, 400 if setting in ("dust", "lined") else 1200))
         big = np.asarray(
             Image.fromarray(255 - image).resize((side, side), Image.Resampling.BICUBIC), np.float32
         )
@@ -100,6 +105,10 @@ def scans(x: np.ndarray, labels: list[str], rng: np.random.Generator, setting: s
         page = paper - (255 - big) / 255 * (paper - ink)
         if setting == "desk":
             page = _on_a_desk(page, paper, rng)
+        if setting == "dust":
+            page = _with_dust(page, paper, rng)
+        if setting == "lined":
+            page = _on_lined_paper(page, paper, ink, rng)
         page = page + rng.normal(0, 6, page.shape)
         buf = io.BytesIO()
         Image.fromarray(np.clip(page, 0, 255).astype(np.uint8)).save(
@@ -125,6 +134,43 @@ def _on_a_desk(page: np.ndarray, paper: float, rng: np.random.Generator) -> np.n
     photo = np.full((sheet.shape[0] + 2 * dy, sheet.shape[1] + 2 * dx), rng.uniform(20, 150), np.float32)
     photo[dy : dy + sheet.shape[0], dx : dx + sheet.shape[1]] = sheet
     return photo
+
+
+def _with_dust(page: np.ndarray, paper: float, rng: np.random.Generator) -> np.ndarray:
+    """``page`` anywhere on a scan 2-4 times its size, with 3-15 specks of dust (grey 20-150, up to
+    4% of the character's size across) anywhere on the scan."""
+    side = page.shape[0]
+    h, w = (int(side * rng.uniform(2, 4)) for _ in range(2))
+    scan = np.full((h, w), paper, np.float32)
+    top, left = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
+    scan[top : top + side, left : left + side] = page
+    ys, xs = np.ogrid[:h, :w]
+    for _ in range(int(rng.integers(3, 16))):
+        radius, y, x = rng.uniform(1, max(1.5, 0.02 * side)), rng.uniform(0, h), rng.uniform(0, w)
+        scan[(ys - y) ** 2 + (xs - x) ** 2 < radius**2] = rng.uniform(20, 150)
+    return scan
+
+
+def _on_lined_paper(page: np.ndarray, paper: float, ink: float, rng: np.random.Generator) -> np.ndarray:
+    """``page`` written on ruled paper (or squared, half the time), photographed 1.3-2.5 times its size
+    and turned by up to 3 degrees either way: lines 0.5-0.9 of the character's size apart, 0.5-1.5%
+    of it thick, printed 20-60% as dark as the pen, running on past the photo's edges."""
+    side = page.shape[0]
+    h, w = (int(side * rng.uniform(1.3, 2.5)) for _ in range(2))
+    margin = (h + w) // 10  # paper beyond the photo, so that turning it leaves no bare corners
+    sheet = np.full((h + 2 * margin, w + 2 * margin), paper, np.float32)
+    line, spacing = paper - rng.uniform(0.2, 0.6) * (paper - ink), side * rng.uniform(0.5, 0.9)
+    thick = max(1, int(round(side * rng.uniform(0.005, 0.015))))
+    for y in np.arange(rng.uniform(0, spacing), sheet.shape[0], spacing):
+        sheet[int(y) : int(y) + thick] = line
+    if rng.random() < 0.5:
+        for x in np.arange(rng.uniform(0, spacing), sheet.shape[1], spacing):
+            sheet[:, int(x) : int(x) + thick] = line
+    top, left = margin + int(rng.integers(0, h - side + 1)), margin + int(rng.integers(0, w - side + 1))
+    under = sheet[top : top + side, left : left + side]
+    sheet[top : top + side, left : left + side] = np.minimum(under, page)  # the pen over the lines
+    turned = Image.fromarray(sheet, mode="F").rotate(rng.uniform(-3, 3), Image.Resampling.BILINEAR)
+    return np.asarray(turned, np.float32)[margin : margin + h, margin : margin + w]
 
 
 def score(rec: Recognizer, inputs, groups: list[tuple[str, ...]] | None = None) -> dict:
@@ -206,6 +252,8 @@ def main(argv=None) -> dict:
     results["scan"] = score(rec, scans(x[chosen], list(chars[chosen]), rng))
     results["photo"] = score(rec, scans(x[chosen], list(chars[chosen]), rng, "lamp"))
     results["desk"] = score(rec, scans(x[chosen], list(chars[chosen]), rng, "desk"))
+    results["dust"] = score(rec, scans(x[chosen], list(chars[chosen]), rng, "dust"))
+    results["lined"] = score(rec, scans(x[chosen], list(chars[chosen]), rng, "lined"))
 
     if rec.name == "digits" and args.split == "test":
         from training.data import mnist

@@ -65,7 +65,8 @@ def _preprocess_chunk(images) -> np.ndarray:
 
 
 def _probe_images() -> list[np.ndarray]:
-    """A fixed set of varied drawings: thin and fat strokes, both polarities, alpha, odd shapes."""
+    """A fixed set of varied drawings: thin and fat strokes, both polarities, alpha, odd shapes,
+    a speck far from the ink, the dot of an i, and ruled paper."""
     rng = np.random.default_rng(1234)
     probes = []
     for i in range(24):
@@ -81,7 +82,15 @@ def _probe_images() -> list[np.ndarray]:
         elif i % 3 == 2:
             ink = np.dstack([np.zeros_like(ink)] * 3 + [ink])
         probes.append(ink)
-    return probes
+    ys, xs = np.indices((300, 300))  # a ring with a speck of dust far from it, and an i with its dot
+    speck = ((np.abs(np.hypot(ys - 150, xs - 150) - 40) < 5) * 255).astype(np.uint8)
+    speck[10:14, 280:284] = 255
+    dotted = np.zeros((300, 300), np.uint8)
+    dotted[150:270, 140:156], dotted[60:76, 170:186] = 255, 255
+    ruled = np.full((300, 400), 235, np.uint8)  # a character on tilted ruled paper
+    ruled[(ys[:, :1] + 0.03 * np.arange(400)).astype(int) % 60 < 3] = 120
+    ruled[120:200, 180:190] = 30
+    return [*probes, speck, dotted, ruled]
 
 
 def _preprocess_version() -> str:
