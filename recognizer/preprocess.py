@@ -66,10 +66,10 @@ from the border (0-1 scale) covers at least this share of the image, and this sh
 bounding box and of each of the box's edges."""
 
 LINE_SPAN, LINE_INK, LINE_TILT = 0.95, 0.7, 6.0
-"""A line with ink along at least LINE_SPAN of it, on the whole at most LINE_INK as dark as the
-darkest ink, is a printed line of ruled or squared paper: the pen's strokes are darker, and a
-character does not run the whole width of its picture. Photos tilt the lines by up to LINE_TILT
-degrees."""
+"""A thin line with ink along at least LINE_SPAN of it, on the whole at most LINE_INK as dark as the
+darkest ink, is a printed line of ruled or squared paper: the pen's strokes are darker, and where a
+character's stroke runs the whole width of a tightly cropped picture, it is thicker than a printed
+line (see printed_lines). Photos tilt the lines by up to LINE_TILT degrees."""
 
 _TILT_STEP, _TILT_WIDTH = 0.25, 256
 
