@@ -218,7 +218,7 @@ def printed_lines(ink: np.ndarray) -> np.ndarray | None:
     scale = min(1.0, _TILT_WIDTH / w)
     small = resize(ink, max(1, round(h * scale)), max(1, round(w * scale))) > 0.02
     ys, xs = np.nonzero(small)
-    if xs.size < small.shape[1] / 2:
+    if not small.shape[1] / 2 <= xs.size <= small.size / 2:  # too little ink, or too much for paper
         return None
     best = None
     for angle in sorted(np.arange(-LINE_TILT, LINE_TILT + 1e-9, _TILT_STEP), key=abs):
