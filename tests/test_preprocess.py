@@ -185,15 +185,16 @@ def disc(image: np.ndarray, centre: tuple[int, int], radius: int, value: int) ->
                                  st.integers(1, 5)), min_size=1, max_size=12))
 def test_specks_of_dust_away_from_the_character_change_nothing(index, specks):
     """A scan: a digit printed 6x larger (168 px) on a 600x800 page, with specks of the ink's grey
-    left of it, right of it or below it, more than half its size away. The model input is the same
+    beside it (left or right, no higher than its box) or below it, more than half its size away.
+    (Above it, a speck may be the dot of an i: see the next test.) The model input is the same
     as without them (before, the crop took in every speck and the digit shrank to a few pixels).
     The specks are no darker than the ink, which would change its contrast."""
     page = np.full((600, 800), 235, np.uint8)
     page[216:384, 316:484] = photo(MNIST_X[index], np.full((280, 420), 235.0))[56:224, 126:294]
     clean, ink = page.copy(), int(page.min())
     for side, where, radius in specks:
-        centre = {"left": (int(20 + 560 * where), int(20 + 200 * where)),
-                  "right": (int(20 + 560 * where), int(580 + 200 * where)),
+        centre = {"left": (int(216 + 364 * where), int(20 + 200 * where)),
+                  "right": (int(216 + 364 * where), int(580 + 200 * where)),
                   "below": (int(480 + 100 * where), int(20 + 760 * where))}[side]
         disc(page, centre, radius, ink)
     assert np.array_equal(to_model_input(page), to_model_input(clean))
