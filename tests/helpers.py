@@ -38,3 +38,9 @@ def photo(digit: np.ndarray, light: np.ndarray, ink: float = 40.0) -> np.ndarray
     page = paste(np.kron(digit, np.ones((6, 6), np.uint8)), (280, 420), (56, 126))
     alpha = page.astype(np.float32) / 255
     return np.round(light - alpha * (light - ink)).astype(np.uint8)
+
+
+def disc(image: np.ndarray, centre: tuple[float, float], radius: float, value: float) -> None:
+    """Paint a filled disc on ``image`` in place: a speck of dust, or the dot of an i."""
+    ys, xs = np.ogrid[: image.shape[0], : image.shape[1]]
+    image[(ys - centre[0]) ** 2 + (xs - centre[1]) ** 2 <= radius**2] = value

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import lamp_lit, load_mnist_sample, load_unipen_sample, paste, photo
+from helpers import disc, lamp_lit, load_mnist_sample, load_unipen_sample, paste, photo
 from recognizer import InvalidImageError, NoInkError
 from recognizer.preprocess import (
     FIT_BOX,
@@ -171,12 +171,6 @@ def test_a_blank_sheet_or_a_bold_character_on_black_is_not_taken_for_a_photo_of_
     for digit in MNIST_X[:100]:
         big = np.kron(digit, np.ones((10, 10), np.uint8))
         assert paper_region(big / 255) is None
-
-
-def disc(image: np.ndarray, centre: tuple[int, int], radius: int, value: int) -> None:
-    """Paint a filled disc on ``image`` in place: a speck of dust, or the dot of an i."""
-    ys, xs = np.ogrid[: image.shape[0], : image.shape[1]]
-    image[(ys - centre[0]) ** 2 + (xs - centre[1]) ** 2 <= radius**2] = value
 
 
 @settings(max_examples=30, deadline=None)

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from benchmarks.inputs import encode
-from helpers import lamp_lit, load_mnist_sample, load_unipen_sample, paste, photo, sketchpad_value
+from helpers import disc, lamp_lit, load_mnist_sample, load_unipen_sample, paste, photo, sketchpad_value
 from recognizer import MODEL_NAMES, InvalidImageError, NoInkError, Recognizer
 from training.data.unipen import draw_strokes
 
@@ -104,9 +104,8 @@ def test_digits_scanned_small_with_dust_on_the_page(digits):
         page = np.full((int(rng.integers(500, 700)), int(rng.integers(500, 700))), 230.0)
         top, left = int(rng.integers(0, page.shape[0] - 168)), int(rng.integers(0, page.shape[1] - 168))
         page[top : top + 168, left : left + 168] = photo(image, np.full((280, 420), 230.0))[56:224, 126:294]
-        ys, xs = np.ogrid[: page.shape[0], : page.shape[1]]
         for y, x in rng.uniform(0, 1, (10, 2)) * page.shape:
-            page[(ys - y) ** 2 + (xs - x) ** 2 <= 9] = 40
+            disc(page, (y, x), 3, 40)
         jpeg = encode(Image.fromarray(page.astype(np.uint8)), "JPEG", quality=85)
         hits += digits.predict(jpeg).label == str(label)
     assert hits >= 32
