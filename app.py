@@ -198,7 +198,8 @@ class App:
             return self.ui_show(None, when_blank or f"⚠️ {e}")
         except InvalidImageError as e:
             return self.ui_show(None, f"⚠️ {e}")
-        return self.ui_show(shown, THICK_HINT if stroke_share(shown.image) > THICK_STROKES else "")
+        thick = stroke_share(shown.image, self.recognizers[shown.model_name].keep_dots) > THICK_STROKES
+        return self.ui_show(shown, THICK_HINT if thick else "")
 
     def ui_stroke(self, drawing: Any, model: str) -> tuple:
         """After each stroke. A blank canvas here was just cleared: show the hint, not a warning."""

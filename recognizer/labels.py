@@ -18,3 +18,9 @@ MODEL_LABELS = {
 def fold_case(label: str) -> str:
     """The label with case ignored, for case-insensitive accuracy (c and C count as one)."""
     return label.lower()
+
+
+def has_dots(labels: list[str]) -> bool:
+    """Whether any of ``labels`` is written with a dot (i, j). Only then may ink well above a
+    character be its dot; for the other models it is a speck, and is left out of the crop."""
+    return not {"i", "j"}.isdisjoint(labels)

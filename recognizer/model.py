@@ -22,6 +22,7 @@ import numpy as np
 
 from recognizer.image_io import load_image
 from recognizer.interpreter import interpreter_class
+from recognizer.labels import has_dots
 from recognizer.preprocess import to_model_input
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
@@ -51,6 +52,8 @@ class Recognizer:
         self.metadata = metadata
         self.name: str = metadata.get("name", self.model_path.stem)
         self.labels: list[str] = list(metadata["labels"])
+        self.keep_dots = has_dots(self.labels)
+        """Whether ink well above a character may be its dot (models with an i or j)."""
         self._model_bytes = self.model_path.read_bytes()
         self.sha256 = hashlib.sha256(self._model_bytes).hexdigest()
         self._num_threads = num_threads
@@ -118,7 +121,7 @@ class Recognizer:
 
     def preprocess(self, image: Any) -> np.ndarray:
         """The 28x28 uint8 image the model would read for ``image`` (any accepted input)."""
-        return to_model_input(load_image(image))
+        return to_model_input(load_image(image), self.keep_dots)
 
     def predict(self, image: Any, top_k: int = 5) -> Prediction:
         """Read one character. Raises ``NoInkError`` or ``InvalidImageError`` for bad input."""

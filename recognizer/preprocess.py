@@ -82,6 +82,10 @@ DOT_GAP, DOT_SLANT = 1.5, 0.5
 character's size above it, and aside by up to DOT_SLANT of its height above, as the dot of a
 slanted i is. (This also keeps specks that happen to lie there.)"""
 
+STROKE_LENGTH = 0.25
+"""For a model with no i or j, ink above the character is kept that far only if it is a stroke at least
+STROKE_LENGTH of the character's size long, as the flag of a 5 written apart is; a dot there is a speck."""
+
 _PAD = 16
 
 
@@ -352,7 +356,10 @@ def _normalise_contrast(ink: np.ndarray) -> np.ndarray:
 
 def ink_bbox(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> tuple[int, int, int, int]:
     """Return (top, bottom, left, right), inclusive, of the pixels above ``threshold``."""
-    mask = ink > threshold
+    return _mask_bbox(ink > threshold)
+
+
+def _mask_bbox(mask: np.ndarray) -> tuple[int, int, int, int]:
     rows = np.flatnonzero(mask.any(axis=1))
     if rows.size == 0:
         raise NoInkError("The image is blank: draw or upload a character first.")
@@ -368,7 +375,9 @@ class _Run(NamedTuple):
     mass: int
 
 
-def character_box(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> tuple[int, int, int, int]:
+def character_box(
+    ink: np.ndarray, threshold: float = INK_THRESHOLD, keep_dots: bool = True
+) -> tuple[int, int, int, int]:
     """Return (top, bottom, left, right), inclusive, of the character: the ink less any far specks.
 
     A speck of dust on a scan or a stray dot on the canvas would otherwise
@@ -377,10 +386,13 @@ def character_box(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> tuple[in
     heaviest run is the character's core, and each other run joins it, walking
     outwards, if it is heavy or near enough (see SPECK_MASS). Then the same with
     the rows of the columns kept. Ink above the core may be further away (see
-    DOT_GAP). All this twice, because a crop one way can part specks the other way.
+    DOT_GAP); with ``keep_dots`` False (a model with no i or j) only if it is a
+    stroke, as the flag of a 5 is, and not a dot (see STROKE_LENGTH).
+    All this twice, because a crop one way can part specks the other way.
     """
-    top, bottom, left, right = ink_bbox(ink, threshold)
-    mask = ink[top : bottom + 1, left : right + 1] > threshold
+    mask = ink > threshold
+    top, bottom, left, right = _mask_bbox(mask)
+    mask = mask[top : bottom + 1, left : right + 1]
     for _ in range(2):
         columns, rows = _runs(mask.sum(axis=0)), _runs(mask.sum(axis=1))
         if len(columns) == len(rows) == 1:  # no empty line across the ink: nothing stands apart
@@ -388,18 +400,35 @@ def character_box(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> tuple[in
         size = max(_core_length(columns), _core_length(rows))
         core = _heaviest(columns)
         core_top = _rows_with_ink(mask[:, columns[core].start : columns[core].end + 1])[0]
-        rises = [core_top - _rows_with_ink(mask[:, c.start : c.end + 1])[-1] for c in columns]
-        aside = [max(SPECK_GAP * size, min(DOT_SLANT * rise, DOT_GAP * size)) for rise in rises]
+        aside = []
+        for c in columns:
+            part = mask[:, c.start : c.end + 1]
+            rise = core_top - _rows_with_ink(part)[-1]
+            reach = _reach_above(part.T, c, size, keep_dots) if rise > 0 else 0.0
+            aside.append(max(SPECK_GAP * size, min(DOT_SLANT * rise, reach)))
         c0, c1 = _kept_span(columns, core, aside)
         mask = mask[:, c0 : c1 + 1]
         rows = _runs(mask.sum(axis=1))
         core = _heaviest(rows)
-        above_below = [(DOT_GAP if k < core else SPECK_GAP) * size for k in range(len(rows))]
+        above_below = [
+            _reach_above(mask[r.start : r.end + 1], r, size, keep_dots) if k < core else SPECK_GAP * size
+            for k, r in enumerate(rows)
+        ]
         r0, r1 = _kept_span(rows, core, above_below)
         mask = mask[r0 : r1 + 1]
         top, left = top + r0, left + c0
     rows, columns = _rows_with_ink(mask), _rows_with_ink(mask.T)  # a speck's lines may be left empty
     return top + int(rows[0]), top + int(rows[-1]), left + int(columns[0]), left + int(columns[-1])
+
+
+def _reach_above(part: np.ndarray, run: _Run, size: int, keep_dots: bool) -> float:
+    """How far from the character ink above it may be and still join it: DOT_GAP of its size for a
+    dot (when dots are kept) or a stroke, SPECK_GAP otherwise. ``part`` is the run's ink, with the
+    run's lines as rows."""
+    if keep_dots:
+        return DOT_GAP * size
+    longest = max(run.end - run.start + 1, _core_length(_runs(part.sum(axis=0))))
+    return (DOT_GAP if longest >= STROKE_LENGTH * size else SPECK_GAP) * size
 
 
 def _runs(profile: np.ndarray) -> list[_Run]:
@@ -437,10 +466,10 @@ def _kept_span(runs: list[_Run], core: int, gaps: list[float]) -> tuple[int, int
     return lo, hi
 
 
-def ink_crop(image: np.ndarray) -> np.ndarray:
+def ink_crop(image: np.ndarray, keep_dots: bool = True) -> np.ndarray:
     """The ink map (0-1) cropped to the character (see character_box): the first step of every reading."""
     ink = ink_map(image)
-    top, bottom, left, right = character_box(ink)
+    top, bottom, left, right = character_box(ink, keep_dots=keep_dots)
     return ink[top : bottom + 1, left : right + 1]
 
 
@@ -481,13 +510,14 @@ def stroke_width(mask: np.ndarray) -> float:
     return 2.0 * area / max(edge, 1)
 
 
-def stroke_share(image: np.ndarray) -> float:
+def stroke_share(image: np.ndarray, keep_dots: bool = True) -> float:
     """The strokes' width as a share of the ink's longer side: how much a fat brush fills a small character.
 
     Above THICK_STROKES the loops of a 0, 6, 8 or 9 close up, and no preprocessing can open them
-    again: the app asks people to draw bigger. Raises NoInkError for a blank image.
+    again: the app asks people to draw bigger. ``keep_dots`` as in to_model_input. Raises NoInkError
+    for a blank image.
     """
-    crop = ink_crop(image) > 0.5
+    crop = ink_crop(image, keep_dots) > 0.5
     return stroke_width(crop) / max(crop.shape)
 
 
@@ -540,17 +570,20 @@ def centre_by_mass(glyph: np.ndarray, size: int = MODEL_SIZE) -> np.ndarray:
     return out
 
 
-def to_model_input(image: np.ndarray) -> np.ndarray:
+def to_model_input(image: np.ndarray, keep_dots: bool = True) -> np.ndarray:
     """Turn a drawing, scan or photo into the model's 28x28 uint8 input (white ink on black).
 
     Steps: find the ink (either polarity, or alpha), crop to it, bring the
     strokes to MNIST width, fit the longer side into 20 px keeping the aspect
     ratio, and put the centre of mass at the centre of 28x28.
 
+    ``keep_dots``: whether ink well above the character may be the dot of an i
+    or j (see character_box). False for a model with no i or j.
+
     Raises ``NoInkError`` for a blank image and ``InvalidImageError`` for an
     array that is not an image.
     """
-    crop = ink_crop(image)
+    crop = ink_crop(image, keep_dots)
     h, w = crop.shape
     scale = WORK_SIZE / max(h, w)
     work = resize(crop, max(1, round(h * scale)), max(1, round(w * scale)))

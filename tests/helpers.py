@@ -44,3 +44,22 @@ def disc(image: np.ndarray, centre: tuple[float, float], radius: float, value: f
     """Paint a filled disc on ``image`` in place: a speck of dust, or the dot of an i."""
     ys, xs = np.ogrid[: image.shape[0], : image.shape[1]]
     image[(ys - centre[0]) ** 2 + (xs - centre[1]) ** 2 <= radius**2] = value
+
+
+def ruled(
+    size: tuple[int, int],
+    spacing: float,
+    tilt: float,
+    grey: float,
+    squared: bool,
+    paper: float = 235.0,
+    thick: float = 3.0,
+) -> np.ndarray:
+    """Ruled (or squared) paper: grey lines ``thick`` px thick on ``paper``, tilted by ``tilt`` degrees."""
+    ys, xs = np.indices(size, dtype=np.float64)
+    slope = np.tan(np.radians(tilt))
+    page = np.full(size, paper)
+    page[np.mod(ys - xs * slope, spacing) < thick] = grey
+    if squared:
+        page[np.mod(xs + ys * slope, spacing) < thick] = grey
+    return page

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import disc, lamp_lit, load_mnist_sample, load_unipen_sample, paste, photo
+from helpers import disc, lamp_lit, load_mnist_sample, load_unipen_sample, paste, photo, ruled
 from recognizer import InvalidImageError, NoInkError
 from recognizer.preprocess import (
     FIT_BOX,
@@ -148,8 +148,12 @@ def test_uneven_light_reads_like_an_evenly_lit_page(index, drop, angle):
 
 
 @settings(max_examples=25, deadline=None)
-@given(index=st.integers(0, len(MNIST_X) - 1), desk=st.integers(20, 150),
-       top=st.integers(0, 200), left=st.integers(0, 200))
+@given(
+    index=st.integers(0, len(MNIST_X) - 1),
+    desk=st.integers(20, 150),
+    top=st.integers(0, 200),
+    left=st.integers(0, 200),
+)
 def test_a_sheet_on_a_desk_reads_like_the_sheet_alone(index, desk, top, left):
     """A phone photo that shows the desk around the sheet. Measured against the desk, the whole
     bright sheet would pass for ink (on a desk of grey 70, 4 of 40 fixture digits were read right that
@@ -173,25 +177,49 @@ def test_a_blank_sheet_or_a_bold_character_on_black_is_not_taken_for_a_photo_of_
         assert paper_region(big / 255) is None
 
 
-@settings(max_examples=30, deadline=None)
-@given(index=st.integers(0, len(MNIST_X) - 1),
-       specks=st.lists(st.tuples(st.sampled_from(["left", "right", "below"]), st.floats(0, 1),
-                                 st.integers(1, 5)), min_size=1, max_size=12))
-def test_specks_of_dust_away_from_the_character_change_nothing(index, specks):
-    """A scan: a digit printed 6x larger (168 px) on a 600x800 page, with specks of the ink's grey
-    beside it (left or right, no higher than its box) or below it, more than half its size away.
-    (Above it, a speck may be the dot of an i: see the next test.) The model input is the same
-    as without them (before, the crop took in every speck and the digit shrank to a few pixels).
-    The specks are no darker than the ink, which would change its contrast."""
+def dusty_page(index: int, specks: list[tuple[str, float, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """A scan: MNIST digit ``index`` printed 6x larger (168 px) on a 600x800 page, with specks of the
+    ink's grey beside it (left or right, no higher than its box), below or above it, more than half
+    its size away; and the same page without them. The specks are no darker than the ink, which
+    would change its contrast."""
     page = np.full((600, 800), 235, np.uint8)
     page[216:384, 316:484] = photo(MNIST_X[index], np.full((280, 420), 235.0))[56:224, 126:294]
     clean, ink = page.copy(), int(page.min())
     for side, where, radius in specks:
-        centre = {"left": (int(216 + 364 * where), int(20 + 200 * where)),
-                  "right": (int(216 + 364 * where), int(580 + 200 * where)),
-                  "below": (int(480 + 100 * where), int(20 + 760 * where))}[side]
+        centre = {
+            "left": (int(216 + 364 * where), int(20 + 200 * where)),
+            "right": (int(216 + 364 * where), int(580 + 200 * where)),
+            "below": (int(480 + 100 * where), int(20 + 760 * where)),
+            "above": (int(20 + 150 * where), int(20 + 760 * where)),
+        }[side]
         disc(page, centre, radius, ink)
+    return page, clean
+
+
+def speck_lists(sides: list[str]):
+    """Up to 12 specks: (where, position along that side 0-1, radius in px)."""
+    return st.lists(
+        st.tuples(st.sampled_from(sides), st.floats(0, 1), st.integers(1, 5)), min_size=1, max_size=12
+    )
+
+
+@settings(max_examples=30, deadline=None)
+@given(index=st.integers(0, len(MNIST_X) - 1), specks=speck_lists(["left", "right", "below"]))
+def test_specks_of_dust_away_from_the_character_change_nothing(index, specks):
+    """Specks beside or below a scanned digit: the model input is the same as without them (before,
+    the crop took in every speck and the digit shrank to a few pixels). Above it, a speck may be
+    the dot of an i: see the next tests."""
+    page, clean = dusty_page(index, specks)
     assert np.array_equal(to_model_input(page), to_model_input(clean))
+
+
+@settings(max_examples=30, deadline=None)
+@given(index=st.integers(0, len(MNIST_X) - 1), specks=speck_lists(["left", "right", "below", "above"]))
+def test_for_a_model_without_i_or_j_specks_above_change_nothing_either(index, specks):
+    """With ``keep_dots=False`` (the digits model: no i or j) specks above the character are left out
+    as well."""
+    page, clean = dusty_page(index, specks)
+    assert np.array_equal(to_model_input(page, keep_dots=False), to_model_input(clean, keep_dots=False))
 
 
 def test_the_dot_of_an_i_is_kept_but_a_speck_beside_the_character_is_not():
@@ -201,25 +229,33 @@ def test_the_dot_of_an_i_is_kept_but_a_speck_beside_the_character_is_not():
     page[400:520, 390:410] = 1.0  # the stem, 120 px tall
     disc(page, (270, 440), 12, 1.0)  # the dot: 118 px above the stem's top, 40 px to the right
     assert character_box(page) == (258, 519, 390, 452)
+    assert character_box(page, keep_dots=False) == (400, 519, 390, 409)  # a model with no i or j
     page[258:283] = 0
     disc(page, (270, 700), 12, 1.0)  # the same dot, 290 px aside
     assert character_box(page) == (400, 519, 390, 409)
 
 
-def ruled(size: tuple[int, int], spacing: int, tilt: float, grey: int, squared: bool) -> np.ndarray:
-    """A page of ruled (or squared) paper: grey lines 3 px thick on white (235), tilted by ``tilt``."""
-    ys, xs = np.indices(size, dtype=np.float64)
-    slope = np.tan(np.radians(tilt))
-    page = np.full(size, 235.0)
-    page[np.mod(ys - xs * slope, spacing) < 3] = grey
-    if squared:
-        page[np.mod(xs + ys * slope, spacing) < 3] = grey
-    return page
+def test_without_dots_a_stroke_above_the_character_is_kept_but_a_dot_is_not():
+    """For the digits model (keep_dots=False) a speck above a digit is dust, but a 5's flag written apart,
+    well above its body, is part of it: real pen digits (one UniPen writer's 5s) are drawn so."""
+    page = np.zeros((800, 800), np.float32)
+    page[400:520, 390:470] = 1.0  # the body, 120 px tall
+    page[340:350, 400:470] = 1.0  # the flag: a stroke 70 px long, 50 px above
+    assert character_box(page, keep_dots=False) == (340, 519, 390, 469)
+    page[340:350] = 0
+    disc(page, (345, 430), 6, 1.0)  # a dot in its place
+    assert character_box(page, keep_dots=False) == (400, 519, 390, 469)
+    assert character_box(page) == (339, 519, 390, 469)  # for letters, the dot of an i
 
 
 @settings(max_examples=25, deadline=None)
-@given(index=st.integers(0, len(MNIST_X) - 1), spacing=st.integers(90, 160), tilt=st.floats(-5, 5),
-       grey=st.integers(150, 200), squared=st.booleans())
+@given(
+    index=st.integers(0, len(MNIST_X) - 1),
+    spacing=st.integers(90, 160),
+    tilt=st.floats(-5, 5),
+    grey=st.integers(150, 200),
+    squared=st.booleans(),
+)
 def test_a_digit_on_ruled_or_squared_paper_reads_like_on_plain_paper(index, spacing, tilt, grey, squared):
     """A digit written 168 px tall on ruled or squared paper, the lines lighter than the pen and
     tilted as in a photo. The printed lines are taken out, so the model sees the digit alone

@@ -15,7 +15,16 @@ import pytest
 from PIL import Image
 
 from benchmarks.inputs import encode
-from helpers import disc, lamp_lit, load_mnist_sample, load_unipen_sample, paste, photo, sketchpad_value
+from helpers import (
+    disc,
+    lamp_lit,
+    load_mnist_sample,
+    load_unipen_sample,
+    paste,
+    photo,
+    ruled,
+    sketchpad_value,
+)
 from recognizer import MODEL_NAMES, InvalidImageError, NoInkError, Recognizer
 from training.data.unipen import draw_strokes
 
@@ -96,8 +105,8 @@ def test_digits_photographed_on_a_desk(digits):
 
 def test_digits_scanned_small_with_dust_on_the_page(digits):
     """JPEG scans of a digit (168 px) on a page 3-4 times its size, with ten specks of dust of the
-    ink's grey anywhere on the page: 33 of these 40 are read right (6 when every speck was taken for
-    part of the digit). Specks next to the digit, or above it where an i has its dot, stay in the crop."""
+    ink's grey anywhere on the page: all 40 are read right (6 when every speck was taken for part of
+    the digit, 33 when specks above it were kept as the dot of an i, which no digit has)."""
     rng = np.random.default_rng(5)
     hits = 0
     for image, label in zip(MNIST_X[:40], MNIST_Y[:40]):
@@ -108,7 +117,12 @@ def test_digits_scanned_small_with_dust_on_the_page(digits):
             disc(page, (y, x), 3, 40)
         jpeg = encode(Image.fromarray(page.astype(np.uint8)), "JPEG", quality=85)
         hits += digits.predict(jpeg).label == str(label)
-    assert hits >= 32
+    assert hits >= 38
+
+
+def test_only_the_models_with_an_i_or_j_keep_dots_above_a_character():
+    """For digits a speck above the character is dust; for letters it may be the dot of an i."""
+    assert [Recognizer.load(name).keep_dots for name in MODEL_NAMES] == [False, True, True]
 
 
 def test_a_stray_dot_on_the_sketchpad_does_not_shrink_the_drawing(digits):
@@ -124,17 +138,12 @@ def test_a_stray_dot_on_the_sketchpad_does_not_shrink_the_drawing(digits):
 
 def test_digits_photographed_on_ruled_and_squared_paper(digits):
     """JPEG photos of digits written on notebook paper: grey lines every 70-120 px, ruled or squared,
-    tilted by up to 4 degrees (with the lines taken for ink, 4 of these 40 were read right)."""
+    tilted by up to 4 degrees: all 40 are read right (31 when the lines were taken for ink)."""
     rng = np.random.default_rng(9)
     hits = 0
     for k, (image, label) in enumerate(zip(MNIST_X[:40], MNIST_Y[:40])):
-        slope = np.tan(np.radians(rng.uniform(-4, 4)))
-        ys, xs = np.indices((420, 560), dtype=np.float64)
-        page = np.full((420, 560), 232.0)
-        spacing = rng.uniform(70, 120)
-        page[np.mod(ys - xs * slope, spacing) < 2.5] = rng.uniform(140, 190)
-        if k % 2:
-            page[np.mod(xs + ys * slope, spacing) < 2.5] = rng.uniform(140, 190)
+        tilt, spacing, grey = rng.uniform(-4, 4), rng.uniform(70, 120), rng.uniform(140, 190)
+        page = ruled((420, 560), spacing, tilt, grey, squared=bool(k % 2), paper=232.0, thick=2.5)
         pen = 232 - np.kron(image, np.ones((6, 6))) / 255 * 200
         page[126:294, 196:364] = np.minimum(page[126:294, 196:364], pen)
         jpeg = encode(Image.fromarray(page.astype(np.uint8)), "JPEG", quality=85)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from recognizer.labels import BYCLASS, MODEL_LABELS
+from recognizer.labels import BYCLASS, MODEL_LABELS, has_dots
 from training.data import emnist, femnist, mnist, unipen
 from training.data.base import Split, concat, writer_split
 
@@ -81,28 +81,32 @@ def load_task(
     them to some of those characters (default: all of them).
     """
     labels = MODEL_LABELS[task]
+    keep_dots = has_dots(labels)
     names = (sources or DEFAULT_SOURCES[task]).split(",")
     trains, vals, tests, info = [], [], [], {}
     for name in names:
         if name == "mnist":
-            parts = mnist.load(_sub(data_dir, "mnist"), limit)
+            parts = mnist.load(_sub(data_dir, "mnist"), limit, keep_dots)
             tr, va = _random_split(len(parts["train"]), min(5000, len(parts["train"]) // 10), seed)
             pieces = [parts["train"].take(tr), parts["train"].take(va), parts["test"]]
         elif name == "emnist":
-            parts = emnist.load(emnist_zip, _sub(data_dir, "emnist-sample") if data_dir else None, limit)
+            parts = emnist.load(
+                emnist_zip, _sub(data_dir, "emnist-sample") if data_dir else None, limit, keep_dots
+            )
             tr, va = _random_split(len(parts["train"]), len(parts["train"]) // 10, seed)
             pieces = [parts["train"].take(tr), parts["train"].take(va), parts["test"]]
         elif name in ("femnist", "unipen"):
             module = femnist if name == "femnist" else unipen
             path = _sub(data_dir, name) or module.DEFAULT_PATH
-            split = module.load(path, limit)
+            split = module.load(path, limit, keep_dots=keep_dots)
             held = fixture_writers(name)
             train, val, test = writer_split(split.writer, WRITER_FRACTIONS, seed, held)
             pieces = [split.take(train), split.take(val), split.take(test)]
             if name == "unipen" and renderings > 1:
                 habit_chars = habits or unipen.ALL_HABITS
                 extra = [
-                    unipen.load(path, limit, r, styles, habit_chars).take(train) for r in range(1, renderings)
+                    unipen.load(path, limit, r, styles, habit_chars, keep_dots).take(train)
+                    for r in range(1, renderings)
                 ]
                 pieces[0] = concat([pieces[0], *extra])
         else:

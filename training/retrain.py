@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from recognizer.labels import BYCLASS
+from recognizer.labels import BYCLASS, has_dots
 
 
 @dataclass
@@ -108,7 +108,7 @@ def base_sets(args: argparse.Namespace, meta: dict) -> Sets:
             x, y = data["x"], data["y"]
         chars = np.asarray(BYCLASS)[y]
         keep = np.isin(chars, labels)
-        x = preprocess_all(x[keep])
+        x = preprocess_all(x[keep], keep_dots=has_dots(labels))
         y = np.array([labels.index(c) for c in chars[keep]], dtype=np.int64)
         order = np.random.default_rng(args.seed).permutation(len(y))
         train, test = order[: len(y) // 2], order[len(y) // 2 :]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
+from functools import partial
 from multiprocessing import Pool
 from pathlib import Path
 
@@ -53,15 +54,15 @@ def concat(splits: list[Split]) -> Split:
     )
 
 
-def _preprocess_one(image: np.ndarray) -> np.ndarray:
+def _preprocess_one(image: np.ndarray, keep_dots: bool = True) -> np.ndarray:
     try:
-        return preprocess.to_model_input(image)
+        return preprocess.to_model_input(image, keep_dots)
     except NoInkError:
         return np.zeros((preprocess.MODEL_SIZE,) * 2, np.uint8)
 
 
-def _preprocess_chunk(images) -> np.ndarray:
-    return np.stack([_preprocess_one(im) for im in images])
+def _preprocess_chunk(images, keep_dots: bool = True) -> np.ndarray:
+    return np.stack([_preprocess_one(im, keep_dots) for im in images])
 
 
 def _probe_images() -> list[np.ndarray]:
@@ -93,7 +94,7 @@ def _probe_images() -> list[np.ndarray]:
     return [*probes, speck, dotted, ruled]
 
 
-def _preprocess_version() -> str:
+def _preprocess_version(keep_dots: bool = True) -> str:
     """A fingerprint of what the preprocessing does: the hash of its outputs on fixed probe drawings.
 
     Caches stay valid across edits that change nothing (a speed-up, a comment)
@@ -101,31 +102,33 @@ def _preprocess_version() -> str:
     """
     digest = hashlib.sha256()
     for image in _probe_images():
-        digest.update(_preprocess_one(image).tobytes())
+        digest.update(_preprocess_one(image, keep_dots).tobytes())
     return digest.hexdigest()[:12]
 
 
-def preprocess_all(images, cache_key: str | None = None) -> np.ndarray:
+def preprocess_all(images, cache_key: str | None = None, keep_dots: bool = True) -> np.ndarray:
     """Run every image through the shared preprocessing, in parallel, cached by content.
 
     ``images`` is any sliceable sequence of images: an array, or a lazy sequence
     that draws its images when a worker iterates over it. The cache key includes
     the preprocessing's fingerprint (:func:`_preprocess_version`), so a change to
-    what it outputs invalidates every cache.
+    what it outputs invalidates every cache. ``keep_dots`` is passed on to
+    ``to_model_input``: True for a task with an i or j (``recognizer.labels.has_dots``).
     """
     path = None
     if cache_key:
-        path = CACHE_DIR / f"{cache_key}-{_preprocess_version()}.npy"
+        path = CACHE_DIR / f"{cache_key}-{_preprocess_version(keep_dots)}.npy"
         if path.exists():
             return np.load(path)
     chunks = [images[i : i + 2000] for i in range(0, len(images), 2000)]
+    one_chunk = partial(_preprocess_chunk, keep_dots=keep_dots)
     workers = min(os.cpu_count() or 1, 8)
     if workers > 1 and len(chunks) > 1:
         with Pool(workers) as pool:
-            out = np.concatenate(pool.map(_preprocess_chunk, chunks))
+            out = np.concatenate(pool.map(one_chunk, chunks))
     else:
         out = (
-            np.concatenate([_preprocess_chunk(c) for c in chunks])
+            np.concatenate([one_chunk(c) for c in chunks])
             if chunks
             else np.zeros((0, 28, 28), np.uint8)
         )

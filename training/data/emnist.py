@@ -51,7 +51,10 @@ def read_split(zip_path: str | Path, split: str, subset: str = "byclass") -> tup
 
 
 def load(
-    emnist_zip: str | Path | None = None, data_dir: str | Path | None = None, limit: int | None = None
+    emnist_zip: str | Path | None = None,
+    data_dir: str | Path | None = None,
+    limit: int | None = None,
+    keep_dots: bool = True,
 ) -> dict[str, Split]:
     """EMNIST byclass train and test, preprocessed. EMNIST has no writer ids."""
     path = find_zip(emnist_zip, data_dir)
@@ -61,5 +64,5 @@ def load(
         if limit:
             x, y = x[:limit], y[:limit]
         key = f"emnist-{split}-{path.stat().st_size}-{len(y)}" if not limit else None
-        out[split] = Split(preprocess_all(x, cache_key=key), y, np.full(len(y), "", dtype=object), "emnist")
+        out[split] = Split(preprocess_all(x, key, keep_dots), y, np.full(len(y), "", dtype=object), "emnist")
     return out

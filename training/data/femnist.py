@@ -15,7 +15,7 @@ from training.data.base import Split, preprocess_all
 DEFAULT_PATH = Path("../shared/data/femnist/femnist_byclass_dev.npz")
 
 
-def load(path: str | Path = DEFAULT_PATH, limit: int | None = None) -> Split:
+def load(path: str | Path = DEFAULT_PATH, limit: int | None = None, keep_dots: bool = True) -> Split:
     """Every FEMNIST sample, preprocessed, with its writer."""
     path = Path(path)
     if path.is_dir():
@@ -25,4 +25,4 @@ def load(path: str | Path = DEFAULT_PATH, limit: int | None = None) -> Split:
     if limit:
         x, y, writer = x[:limit], y[:limit], writer[:limit]
     key = f"femnist-{path.stat().st_size}-{len(y)}" if not limit else None
-    return Split(preprocess_all(x, cache_key=key), y, writer.astype(str), "femnist")
+    return Split(preprocess_all(x, key, keep_dots), y, writer.astype(str), "femnist")

@@ -40,13 +40,15 @@ def load_raw(data_dir: str | Path | None = None) -> dict[str, tuple[np.ndarray, 
     }
 
 
-def load(data_dir: str | Path | None = None, limit: int | None = None) -> dict[str, Split]:
+def load(
+    data_dir: str | Path | None = None, limit: int | None = None, keep_dots: bool = True
+) -> dict[str, Split]:
     """MNIST, preprocessed, as {'train', 'test'} splits. MNIST has no writer ids."""
     out = {}
     for split, (x, y) in load_raw(data_dir).items():
         if limit:
             x, y = x[:limit], y[:limit]
         key = f"mnist-{split}-{len(y)}" if not limit else None
-        xp = preprocess_all(x, cache_key=key)
+        xp = preprocess_all(x, key, keep_dots)
         out[split] = Split(xp, y.astype(np.int64), np.full(len(y), "", dtype=object), "mnist")
     return out

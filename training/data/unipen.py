@@ -131,6 +131,7 @@ def load(
     seed: int = 0,
     styles: float = 0.0,
     habits: str = ALL_HABITS,
+    keep_dots: bool = True,
 ) -> Split:
     """Every UniPen sample, drawn once with a random brush and size, then preprocessed.
 
@@ -143,7 +144,7 @@ def load(
     if key and styles:
         key += f"-styles{styles:g}-{STYLES_VERSION}" + ("" if habits == ALL_HABITS else f"-{habits}")
     images = _LazyRender(samples, rng.integers(0, 2**32, len(samples)), styles, habits)
-    x = preprocess_all(images, cache_key=key)
+    x = preprocess_all(images, key, keep_dots)
     y = np.array([_INDEX[s["label"]] for s in samples], dtype=np.int64)
     writer = np.array([s["writer"] for s in samples], dtype=str)
     return Split(x, y, writer, "unipen")
