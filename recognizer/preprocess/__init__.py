@@ -1,0 +1,128 @@
+"""The one preprocessing function that training and serving share.
+
+Every image the models ever see, MNIST and FEMNIST digits in training as much as
+a fat-brush sketch or a phone photo when serving, goes through
+:func:`to_model_input`. It turns a numpy image into the 28x28 picture that
+MNIST taught the models to expect: white ink on black, cropped to the ink,
+strokes about 2-3 px wide, fitted into 20x20 and centred on its centre of mass.
+
+Its steps live in four modules, in the order they run:
+
+- ``ink.py``: where the ink is, whatever the polarity, paper or light;
+- ``lines.py``: the printed lines of ruled or squared paper, taken out;
+- ``crop.py``: where the character is, less specks of dust and stray dots;
+- ``strokes.py``: the working copy, its strokes brought to MNIST's width.
+
+Everything here is a pure function of numpy arrays: no I/O, no state, and the
+same output for the same input.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from recognizer.preprocess.crop import INK_THRESHOLD, character_box, ink_bbox
+from recognizer.preprocess.ink import MIN_CONTRAST, as_float_image, ink_map, paper_level, paper_region
+from recognizer.preprocess.lines import printed_lines, without_printed_lines
+from recognizer.preprocess.strokes import (
+    MARGIN,
+    TARGET_STROKE,
+    THICK_STROKES,
+    WORK_SIZE,
+    normalise_stroke,
+    resize,
+    restore_hairlines,
+    stroke_width,
+)
+
+__all__ = [
+    "FIT_BOX",
+    "INK_THRESHOLD",
+    "MIN_CONTRAST",
+    "MODEL_SIZE",
+    "TARGET_STROKE",
+    "THICK_STROKES",
+    "WORK_SIZE",
+    "as_float_image",
+    "centre_by_mass",
+    "character_box",
+    "ink_bbox",
+    "ink_crop",
+    "ink_map",
+    "paper_level",
+    "paper_region",
+    "printed_lines",
+    "resize",
+    "restore_hairlines",
+    "stroke_share",
+    "stroke_width",
+    "to_model_input",
+    "without_printed_lines",
+]
+
+MODEL_SIZE = 28
+"""Side of the square the models read."""
+
+FIT_BOX = 20
+"""The drawing is scaled so that its longer side fills this many pixels, as in MNIST."""
+
+
+def ink_crop(image: np.ndarray, keep_dots: bool = True) -> np.ndarray:
+    """The ink map (0-1) cropped to the character (see character_box): the first step of every reading."""
+    ink = ink_map(image)
+    top, bottom, left, right = character_box(ink, keep_dots=keep_dots)
+    return ink[top : bottom + 1, left : right + 1]
+
+
+def stroke_share(image: np.ndarray, keep_dots: bool = True) -> float:
+    """The strokes' width as a share of the ink's longer side: how much a fat brush fills a small character.
+
+    Above THICK_STROKES the loops of a 0, 6, 8 or 9 close up, and no preprocessing can open them
+    again: the app asks people to draw bigger. ``keep_dots`` as in to_model_input. Raises NoInkError
+    for a blank image.
+    """
+    crop = ink_crop(image, keep_dots) > 0.5
+    return stroke_width(crop) / max(crop.shape)
+
+
+def centre_by_mass(glyph: np.ndarray, size: int = MODEL_SIZE) -> np.ndarray:
+    """Paste ``glyph`` into a size x size square with its centre of mass at the centre."""
+    h, w = glyph.shape
+    total = float(glyph.sum())
+    ys, xs = np.indices(glyph.shape)
+    cy = float((ys * glyph).sum()) / total if total else (h - 1) / 2
+    cx = float((xs * glyph).sum()) / total if total else (w - 1) / 2
+    top = int(np.clip(round((size - 1) / 2 - cy), 0, size - h))
+    left = int(np.clip(round((size - 1) / 2 - cx), 0, size - w))
+    out = np.zeros((size, size), dtype=np.float32)
+    out[top : top + h, left : left + w] = glyph
+    return out
+
+
+def to_model_input(image: np.ndarray, keep_dots: bool = True) -> np.ndarray:
+    """Turn a drawing, scan or photo into the model's 28x28 uint8 input (white ink on black).
+
+    Steps: find the ink (either polarity, or alpha), crop to it, bring the
+    strokes to MNIST width, fit the longer side into 20 px keeping the aspect
+    ratio, and put the centre of mass at the centre of 28x28.
+
+    ``keep_dots``: whether ink well above the character may be the dot of an i
+    or j (see character_box). False for a model with no i or j.
+
+    Raises ``NoInkError`` for a blank image and ``InvalidImageError`` for an
+    array that is not an image.
+    """
+    crop = ink_crop(image, keep_dots)
+    h, w = crop.shape
+    scale = WORK_SIZE / max(h, w)
+    work = resize(crop, max(1, round(h * scale)), max(1, round(w * scale)))
+    work = restore_hairlines(work)
+    work = normalise_stroke(np.pad(work, MARGIN))
+
+    top, bottom, left, right = ink_bbox(work, threshold=0.05)
+    work = work[top : bottom + 1, left : right + 1]
+    h, w = work.shape
+    scale = FIT_BOX / max(h, w)
+    glyph = resize(work, max(1, round(h * scale)), max(1, round(w * scale)))
+    out = centre_by_mass(np.clip(glyph, 0.0, 1.0))
+    return np.round(out * 255.0).astype(np.uint8)

@@ -1,0 +1,214 @@
+"""Where the ink is: a 0-1 ink map from any picture, whatever its polarity, paper or light.
+
+Dark ink on light paper, light ink on a dark screen, the alpha of a transparent
+canvas, a phone photo lit unevenly (measured against a paper surface fitted to
+the border) or one that shows the desk around the sheet (measured on the sheet
+only). The lines of ruled paper are taken out last (``lines.py``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from recognizer.errors import InvalidImageError, NoInkError
+from recognizer.preprocess.lines import without_printed_lines
+
+MIN_CONTRAST = 0.12
+"""Below this difference between ink and background (on a 0-1 scale) the image counts as blank."""
+
+PAPER_FLOOR = 0.15
+"""Ink fainter than this fraction of the strongest ink is paper texture or JPEG noise, and is dropped."""
+
+UNEVEN_LIGHT = 0.04
+"""Paper whose brightness changes by more than this (0-1 scale) across the image is lit unevenly,
+as in a phone photo: the ink is then measured against the fitted paper, not one level."""
+
+_BORDER_SAMPLES = 4000
+
+_CURVE_RIDGE = np.array([0, 0, 0, 1e-3, 1e-3, 1e-3])
+
+SHEET_CONTRAST, PAPER_AREA, PAPER_FILL = 0.2, 0.15, 0.85
+"""A photo shows a sheet on a darker desk when a region this much brighter than the paper level read
+from the border (0-1 scale) covers at least this share of the image, and this share of its own
+bounding box and of each of the box's edges."""
+
+
+def as_float_image(image: np.ndarray) -> np.ndarray:
+    """Return ``image`` as float32 in [0, 1], keeping its shape.
+
+    uint8 is divided by 255 and uint16 by 65535. Floats already in [0, 1] stay
+    as they are; floats above 1 are taken to be on a 0-255 scale.
+    """
+    a = np.asarray(image)
+    if a.size == 0:
+        raise InvalidImageError("The image is empty (it has no pixels).")
+    if a.dtype == bool:
+        return a.astype(np.float32)
+    if a.dtype in (np.uint8, np.uint16):
+        f = a.astype(np.float32)
+        f /= 255.0 if a.dtype == np.uint8 else 65535.0  # in place: a second full-size array doubles the time
+        return f
+    if np.issubdtype(a.dtype, np.integer):
+        return np.clip(a, 0, 255).astype(np.float32) / 255.0
+    if np.issubdtype(a.dtype, np.floating):
+        f = a.astype(np.float32)
+        if not np.isfinite(f).all():
+            raise InvalidImageError("The image contains NaN or infinite values.")
+        if f.max() > 1.0:
+            f = f / 255.0
+        return np.clip(f, 0.0, 1.0)
+    raise InvalidImageError(f"Unsupported pixel type {a.dtype}; use uint8, uint16 or float.")
+
+
+def _check_shape(a: np.ndarray) -> np.ndarray:
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[:, :, 0]
+    if a.ndim == 2 or (a.ndim == 3 and a.shape[2] in (2, 3, 4)):
+        if min(a.shape[:2]) < 1:
+            raise InvalidImageError("The image is empty (it has no pixels).")
+        return a
+    raise InvalidImageError(
+        f"Expected a greyscale, RGB or RGBA image, got an array of shape {tuple(a.shape)}."
+    )
+
+
+def ink_map(image: np.ndarray) -> np.ndarray:
+    """Return where the ink is: float32 (H, W), 1 for full ink and 0 for background.
+
+    - An image with real transparency (a sketchpad layer, a transparent PNG) is
+      read by its alpha channel: whatever is painted is ink, whatever colour.
+    - Otherwise the background is the median of the border pixels, and ink is
+      whatever departs from it the most, darker or lighter. So dark-on-light
+      scans and white-on-black MNIST both work.
+
+    Raises ``NoInkError`` when nothing stands out from the background.
+    """
+    a = _check_shape(np.asarray(image))
+    channels = 1 if a.ndim == 2 else a.shape[2]
+    if channels in (2, 4):
+        alpha = as_float_image(a[:, :, -1])
+        if alpha.min() < 0.98:
+            return _normalise_contrast(alpha)
+        a = a[:, :, :-1]
+        channels -= 1
+    grey = as_float_image(a)
+    if channels == 3:
+        grey = grey @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    elif grey.ndim == 3:
+        grey = grey[:, :, 0]
+    departure = grey - paper_level(grey)
+    sheet = paper_region(departure)
+    if sheet is not None:
+        try:  # the ink on the sheet alone; a sheet with nothing on it falls back to the whole photo
+            on_sheet = np.ascontiguousarray(grey[sheet])
+            ink = np.zeros_like(grey)
+            ink[sheet] = _ink_from(on_sheet - paper_level(on_sheet))
+            return ink
+        except NoInkError:
+            pass
+    return _ink_from(departure)
+
+
+def _ink_from(departure: np.ndarray) -> np.ndarray:
+    """Ink from the departure from the paper: darker or lighter, whichever is larger; normalised.
+
+    Works in place on ``departure``.
+    """
+    ink = departure
+    if -float(ink.min()) >= float(ink.max()):  # the ink departs most in the darker direction
+        np.negative(ink, out=ink)
+    return without_printed_lines(_normalise_contrast(ink))
+
+
+def paper_region(departure: np.ndarray) -> tuple[slice, slice] | None:
+    """Where a sheet of paper lies in a photo that also shows what it lies on (a desk), or None.
+
+    ``departure`` is the image minus the paper level read from its border, which
+    there is the desk. The sheet is then a large, solid region much brighter than
+    that: at least PAPER_AREA of the image, filled to PAPER_FILL within its
+    bounding box and along each edge of it, which a character's strokes never are,
+    however fat. (Uneven light is not a sheet: the fitted level already follows it.)
+    A small margin is trimmed off the sheet's edges, where its own edge and shadow lie.
+    """
+    h, w = departure.shape
+    if min(h, w) < 32:
+        return None
+    bright = float(np.percentile(departure[:: max(1, h // 200), :: max(1, w // 200)], 90))
+    if bright < SHEET_CONTRAST:
+        return None
+    mask = departure > bright / 2
+    rows, cols = mask.mean(axis=1), mask.mean(axis=0)
+    r = np.flatnonzero(rows > 0.5 * rows.max())
+    c = np.flatnonzero(cols > 0.5 * cols.max())
+    top, bottom, left, right = int(r[0]), int(r[-1]) + 1, int(c[0]), int(c[-1]) + 1
+    area = (bottom - top) * (right - left)
+    box = mask[top:bottom, left:right]
+    if area < PAPER_AREA * h * w or area == h * w or box.mean() < PAPER_FILL:
+        return None
+    rim = max(1, min(bottom - top, right - left) // 25)  # a sheet is bright all along its edges
+    edges = [box[:rim].ravel(), box[-rim:].ravel(), box[:, :rim].ravel(), box[:, -rim:].ravel()]
+    if min(float(e.mean()) for e in edges) < PAPER_FILL:  # a blob of fat strokes is not
+        return None
+    dy, dx = max(1, (bottom - top) // 30), max(1, (right - left) // 30)
+    return slice(top + dy, bottom - dy), slice(left + dx, right - dx)
+
+
+def paper_level(grey: np.ndarray) -> float | np.ndarray:
+    """The background's brightness, read from the image's border.
+
+    Usually one level: the median of the border pixels. When the light falls
+    unevenly (a photo lit from one side, a darker corner), a smooth surface
+    (a quadratic in x and y) fitted to the border instead, so that the darker
+    side of the paper does not pass for ink. Ink that touches the border is
+    left out of the fit by keeping only the better-fitting half of the pixels.
+    """
+    h, w = grey.shape
+    rows = [np.zeros(w, int), np.full(w, h - 1), np.arange(h), np.arange(h)]
+    cols = [np.arange(w), np.arange(w), np.zeros(h, int), np.full(h, w - 1)]
+    ys, xs = np.concatenate(rows), np.concatenate(cols)
+    step = max(1, len(ys) // _BORDER_SAMPLES)
+    ys, xs = ys[::step], xs[::step]
+    values = grey[ys, xs].astype(np.float64)
+    level = float(np.median(values))
+    if min(h, w) < 8 or float(np.ptp(values)) <= UNEVEN_LIGHT:
+        return level
+    scale = float(max(h, w))
+    y, x = ys / scale, xs / scale
+    design = np.stack([np.ones_like(x), x, y, x * x, y * y, x * y], axis=1)
+    keep = np.abs(values - level) <= np.percentile(np.abs(values - level), 50)
+    for _ in range(3):
+        kept = design[keep]
+        # Least squares through the 6x6 normal equations (lstsq costs five times more here), with
+        # a small ridge on the curved terms: when the pixels kept are on two opposite edges only,
+        # the curvature across them is unknown, and the flattest surface is the safe guess.
+        normal = kept.T @ kept + np.diag(_CURVE_RIDGE) * len(kept)
+        try:
+            coef = np.linalg.solve(normal, kept.T @ values[keep])
+        except np.linalg.LinAlgError:
+            return level
+        error = np.abs(values - design @ coef)
+        keep = error <= np.percentile(error, 50)
+    coarse = _quadratic(coef, np.linspace(0, h - 1, 33), np.linspace(0, w - 1, 33), scale)
+    if float(np.ptp(coarse)) <= UNEVEN_LIGHT:  # checked on a coarse grid first: most pages are evenly lit
+        return level
+    return _quadratic(coef, np.arange(h), np.arange(w), scale)
+
+
+def _quadratic(coef: np.ndarray, ys: np.ndarray, xs: np.ndarray, scale: float) -> np.ndarray:
+    """The fitted paper surface at rows ``ys`` and columns ``xs``, as float32 (len(ys), len(xs))."""
+    c0, cx, cy, cxx, cyy, cxy = (float(c) for c in coef)
+    y = np.asarray(ys, np.float32) / scale
+    x = np.asarray(xs, np.float32) / scale
+    surface = np.outer(cxy * y, x)  # in place from here: one full-size array, three passes
+    surface += (c0 + cy * y + cyy * y * y)[:, None]
+    surface += (cx * x + cxx * x * x)[None, :]
+    return surface
+
+
+def _normalise_contrast(ink: np.ndarray) -> np.ndarray:
+    """Scale ink so the strongest is 1, and drop the faint paper texture below PAPER_FLOOR."""
+    strongest = float(ink.max())
+    if strongest < MIN_CONTRAST:
+        raise NoInkError("The image is blank: draw or upload a character first.")
+    ink = (ink / strongest - PAPER_FLOOR) / (1.0 - PAPER_FLOOR)
+    return np.clip(ink, 0.0, 1.0, out=ink).astype(np.float32, copy=False)
