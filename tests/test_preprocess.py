@@ -230,6 +230,9 @@ def test_the_dot_of_an_i_is_kept_but_a_speck_beside_the_character_is_not():
     disc(page, (270, 440), 12, 1.0)  # the dot: 118 px above the stem's top, 40 px to the right
     assert character_box(page) == (258, 519, 390, 452)
     assert character_box(page, keep_dots=False) == (400, 519, 390, 409)  # a model with no i or j
+    dusty = page.copy()
+    disc(dusty, (150, 430), 5, 1.0)  # a speck 100 px above the dot: an i has one dot
+    assert character_box(dusty) == (258, 519, 390, 452)
     page[258:283] = 0
     disc(page, (270, 700), 12, 1.0)  # the same dot, 290 px aside
     assert character_box(page) == (400, 519, 390, 409)

@@ -57,8 +57,8 @@ def character_box(
     heaviest run is the character's core, and each other run joins it, walking
     outwards, if it is heavy or near enough (see SPECK_MASS). Then the same with
     the rows of the columns kept. Ink above the core may be further away (see
-    DOT_GAP); with ``keep_dots`` False (a model with no i or j) only if it is a
-    stroke, as the flag of a 5 is, and not a dot (see STROKE_LENGTH).
+    DOT_GAP), once; with ``keep_dots`` False (a model with no i or j) only if it
+    is a stroke, as the flag of a 5 is, and not a dot (see STROKE_LENGTH).
     All this twice, because a crop one way can part specks the other way.
     """
     mask = ink > threshold
@@ -77,7 +77,7 @@ def character_box(
             rise = core_top - _rows_with_ink(part)[-1]
             reach = _reach_above(part.T, c, size, keep_dots) if rise > 0 else 0.0
             aside.append(max(SPECK_GAP * size, min(DOT_SLANT * rise, reach)))
-        c0, c1 = _kept_span(columns, core, aside)
+        c0, c1 = _kept_span(columns, core, aside, SPECK_GAP * size)
         mask = mask[:, c0 : c1 + 1]
         rows = _runs(mask.sum(axis=1))
         core = _heaviest(rows)
@@ -85,7 +85,7 @@ def character_box(
             _reach_above(mask[r.start : r.end + 1], r, size, keep_dots) if k < core else SPECK_GAP * size
             for k, r in enumerate(rows)
         ]
-        r0, r1 = _kept_span(rows, core, above_below)
+        r0, r1 = _kept_span(rows, core, above_below, SPECK_GAP * size)
         mask = mask[r0 : r1 + 1]
         top, left = top + r0, left + c0
     rows, columns = _rows_with_ink(mask), _rows_with_ink(mask.T)  # a speck's lines may be left empty
@@ -124,14 +124,20 @@ def _rows_with_ink(mask: np.ndarray) -> np.ndarray:
     return np.flatnonzero(mask.any(axis=1))
 
 
-def _kept_span(runs: list[_Run], core: int, gaps: list[float]) -> tuple[int, int]:
-    """First and last line of run ``core`` grown outwards by each run heavy enough or within its gap."""
+def _kept_span(runs: list[_Run], core: int, gaps: list[float], near: float) -> tuple[int, int]:
+    """First and last line of run ``core`` grown outwards by each run heavy enough or within its gap.
+
+    A gap wider than ``near`` lets in the dot of an i or the flag of a 5, once in all. After it,
+    runs must be ``near`` (or heavy), so that specks of dust cannot join one after the other."""
     light = SPECK_MASS * sum(run.mass for run in runs)
     lo, hi = runs[core].start, runs[core].end
-    for run, gap in zip(reversed(runs[:core]), reversed(gaps[:core])):
-        if run.mass >= light or lo - run.end - 1 <= gap:
-            lo = run.start
-    for run, gap in zip(runs[core + 1 :], gaps[core + 1 :]):
-        if run.mass >= light or run.start - hi - 1 <= gap:
-            hi = run.end
+    reach = list(gaps)
+    for side in (range(core - 1, -1, -1), range(core + 1, len(runs))):
+        for k in side:
+            run = runs[k]
+            gap = lo - run.end - 1 if k < core else run.start - hi - 1
+            if run.mass >= light or gap <= reach[k]:
+                lo, hi = min(lo, run.start), max(hi, run.end)
+                if run.mass < light and gap > near:  # a character has one dot (or flag)
+                    reach = [min(r, near) for r in reach]
     return lo, hi
