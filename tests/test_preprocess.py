@@ -284,13 +284,14 @@ def test_a_characters_own_long_strokes_are_not_printed_lines(monkeypatch):
         crop = digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
         tight.append(255 - np.kron(crop, np.ones((4, 4), np.uint8)))
     seen = [to_model_input(image) for image in tight]
-    lined = ruled((300, 400), 60, 2.0, 120, True)
+    paper = ruled((300, 400), 60, 2.0, 120, True)
+    lined = paper.copy()
     lined[90:202, 140:252] = np.minimum(lined[90:202, 140:252], 255 - np.kron(MNIST_X[0], np.ones((4, 4))))
     with_lines_out = to_model_input(lined.astype(np.uint8))
     monkeypatch.setattr(ink, "without_printed_lines", lambda image: image)
     assert not np.array_equal(to_model_input(lined.astype(np.uint8)), with_lines_out)  # the patch is live
     assert all(np.array_equal(to_model_input(image), s) for image, s in zip(tight, seen))
-    lines = (235 - ruled((300, 400), 60, 2.0, 120, True)) / 115  # while real printed lines are found
+    lines = (235 - paper) / 115  # while real printed lines are found
     assert printed_lines(lines) is not None and printed_lines(lines.T) is not None
 
 
