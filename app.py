@@ -27,7 +27,7 @@ import numpy as np
 from recognizer import MODEL_NAMES, InvalidImageError, NoInkError, Prediction, Recognizer
 from recognizer.feedback import FeedbackService, InvalidLabelError
 from recognizer.image_io import load_image
-from recognizer.preprocess import THICK_STROKES, stroke_share
+from recognizer.preprocess import THICK_STROKES
 
 log = logging.getLogger("app")
 
@@ -198,8 +198,7 @@ class App:
             return self.ui_show(None, when_blank or f"⚠️ {e}")
         except InvalidImageError as e:
             return self.ui_show(None, f"⚠️ {e}")
-        thick = stroke_share(shown.image, self.recognizers[shown.model_name].keep_dots) > THICK_STROKES
-        return self.ui_show(shown, THICK_HINT if thick else "")
+        return self.ui_show(shown, THICK_HINT if shown.prediction.stroke_share > THICK_STROKES else "")
 
     def ui_stroke(self, drawing: Any, model: str) -> tuple:
         """After each stroke. A blank canvas here was just cleared: show the hint, not a warning."""

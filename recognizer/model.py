@@ -23,7 +23,7 @@ import numpy as np
 from recognizer.image_io import load_image
 from recognizer.interpreter import interpreter_class
 from recognizer.labels import has_dots
-from recognizer.preprocess import to_model_input
+from recognizer.preprocess import model_input_and_stroke_share
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 MODEL_NAMES = ("digits", "letters", "characters")
@@ -38,6 +38,9 @@ class Prediction:
     top_k: list[tuple[str, float]]
     model_input: np.ndarray = field(repr=False)
     """The 28x28 uint8 image (white ink on black) that the model read."""
+    stroke_share: float = field(default=0.0, repr=False)
+    """The strokes' width as a share of the character's size: over THICK_STROKES, a small character
+    drawn with a fat brush, whose loops may have closed up (``recognizer.preprocess.stroke_share``)."""
 
     def as_dict(self) -> dict[str, float]:
         """{label: confidence} for the top k, the shape ``gr.Label`` takes."""
@@ -114,28 +117,26 @@ class Recognizer:
         y = np.clip(y, 0.0, None)
         return y / np.maximum(y.sum(axis=1, keepdims=True), 1e-9)
 
-    def _prediction(self, probs: np.ndarray, model_input: np.ndarray, top_k: int) -> Prediction:
+    def _prediction(self, probs: np.ndarray, model_input: np.ndarray, share: float, top_k: int) -> Prediction:
         order = np.argsort(-probs, kind="stable")[:top_k]
         top = [(self.labels[i], float(probs[i])) for i in order]
-        return Prediction(top[0][0], top[0][1], top, model_input)
+        return Prediction(top[0][0], top[0][1], top, model_input, share)
+
+    def _prepared(self, image: Any) -> tuple[np.ndarray, float]:
+        return model_input_and_stroke_share(load_image(image), self.keep_dots)
 
     def preprocess(self, image: Any) -> np.ndarray:
         """The 28x28 uint8 image the model would read for ``image`` (any accepted input)."""
-        return to_model_input(load_image(image), self.keep_dots)
+        return self._prepared(image)[0]
 
     def predict(self, image: Any, top_k: int = 5) -> Prediction:
         """Read one character. Raises ``NoInkError`` or ``InvalidImageError`` for bad input."""
-        model_input = self.preprocess(image)
-        return self._prediction(self.probabilities(model_input[None])[0], model_input, top_k)
+        return self.predict_batch([image], top_k)[0]
 
     def predict_batch(self, images: Sequence[Any], top_k: int = 5) -> list[Prediction]:
         """Read many characters with one interpreter call. Any bad image raises, as in :meth:`predict`."""
-        model_inputs = (
-            np.stack([self.preprocess(im) for im in images])
-            if len(images)
-            else np.zeros((0, 28, 28), np.uint8)
-        )
-        if not len(model_inputs):
+        if not len(images):
             return []
-        probs = self.probabilities(model_inputs)
-        return [self._prediction(p, m, top_k) for p, m in zip(probs, model_inputs)]
+        model_inputs, shares = zip(*(self._prepared(image) for image in images))
+        probs = self.probabilities(np.stack(model_inputs))
+        return [self._prediction(*reading, top_k) for reading in zip(probs, model_inputs, shares)]

@@ -159,6 +159,19 @@ def test_prediction_fields(digits):
     assert p.model_input.shape == (28, 28) and p.model_input.dtype == np.uint8
 
 
+def test_prediction_says_when_a_fat_brush_fills_a_small_character(digits):
+    """The stroke share that comes with each prediction is preprocessing's own, so the app can ask for a
+    bigger drawing without finding the ink again: over THICK_STROKES when 60 px tall with a 30 px
+    brush, under it when the same digit is drawn 400 px tall."""
+    from recognizer.preprocess import THICK_STROKES, stroke_share
+
+    s = next(s for s in STROKES if s["label"] == "8")
+    small, big = (draw_strokes(s["strokes"], s["y_up"], (800, 800), h, None, 30) for h in (60, 400))
+    shares = [digits.predict(sketchpad_value(alpha)).stroke_share for alpha in (small, big)]
+    assert shares[0] > THICK_STROKES > shares[1]
+    assert shares[0] == stroke_share(255 - small, keep_dots=False)
+
+
 def _digit_image(index: int = 0) -> np.ndarray:
     """A dark-on-light print of an MNIST digit, as a scan would be."""
     return 255 - paste(np.kron(MNIST_X[index], np.ones((4, 4), np.uint8)), (160, 140), (20, 14))

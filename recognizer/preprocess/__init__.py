@@ -49,6 +49,7 @@ __all__ = [
     "ink_bbox",
     "ink_crop",
     "ink_map",
+    "model_input_and_stroke_share",
     "paper_level",
     "paper_region",
     "printed_lines",
@@ -75,14 +76,13 @@ def ink_crop(image: np.ndarray, keep_dots: bool = True) -> np.ndarray:
 
 
 def stroke_share(image: np.ndarray, keep_dots: bool = True) -> float:
-    """The strokes' width as a share of the ink's longer side: how much a fat brush fills a small character.
+    """The strokes' width as a share of the character's longer side: how much a fat brush fills it.
 
     Above THICK_STROKES the loops of a 0, 6, 8 or 9 close up, and no preprocessing can open them
     again: the app asks people to draw bigger. ``keep_dots`` as in to_model_input. Raises NoInkError
     for a blank image.
     """
-    crop = ink_crop(image, keep_dots) > 0.5
-    return stroke_width(crop) / max(crop.shape)
+    return model_input_and_stroke_share(image, keep_dots)[1]
 
 
 def centre_by_mass(glyph: np.ndarray, size: int = MODEL_SIZE) -> np.ndarray:
@@ -112,12 +112,19 @@ def to_model_input(image: np.ndarray, keep_dots: bool = True) -> np.ndarray:
     Raises ``NoInkError`` for a blank image and ``InvalidImageError`` for an
     array that is not an image.
     """
+    return model_input_and_stroke_share(image, keep_dots)[0]
+
+
+def model_input_and_stroke_share(image: np.ndarray, keep_dots: bool = True) -> tuple[np.ndarray, float]:
+    """to_model_input, and the stroke_share it measured on the way (the app's cue to ask for a bigger
+    drawing), so that a caller who wants both finds the ink once."""
     crop = ink_crop(image, keep_dots)
     h, w = crop.shape
     scale = WORK_SIZE / max(h, w)
     work = resize(crop, max(1, round(h * scale)), max(1, round(w * scale)))
-    work = restore_hairlines(work)
-    work = normalise_stroke(np.pad(work, MARGIN))
+    work = np.pad(restore_hairlines(work), MARGIN)
+    width = stroke_width(work > 0.5)
+    work = normalise_stroke(work, width)
 
     top, bottom, left, right = ink_bbox(work, threshold=0.05)
     work = work[top : bottom + 1, left : right + 1]
@@ -125,4 +132,4 @@ def to_model_input(image: np.ndarray, keep_dots: bool = True) -> np.ndarray:
     scale = FIT_BOX / max(h, w)
     glyph = resize(work, max(1, round(h * scale)), max(1, round(w * scale)))
     out = centre_by_mass(np.clip(glyph, 0.0, 1.0))
-    return np.round(out * 255.0).astype(np.uint8)
+    return np.round(out * 255.0).astype(np.uint8), width / WORK_SIZE

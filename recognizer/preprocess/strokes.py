@@ -81,12 +81,14 @@ def _morph(image: np.ndarray, size: int, op) -> np.ndarray:
     return out
 
 
-def normalise_stroke(work: np.ndarray) -> np.ndarray:
+def normalise_stroke(work: np.ndarray, width: float | None = None) -> np.ndarray:
     """Thicken hairlines and thin fat brush strokes towards TARGET_STROKE.
 
-    ``work`` is the drawing at WORK_SIZE with a margin of background around it.
+    ``work`` is the drawing at WORK_SIZE with a margin of background around it;
+    ``width`` its stroke_width, if the caller has measured it already.
     """
-    width = stroke_width(work > 0.5)
+    if width is None:
+        width = stroke_width(work > 0.5)
     gap = TARGET_STROKE - width
     if abs(gap) <= STROKE_TOLERANCE:
         return work
