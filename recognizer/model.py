@@ -22,8 +22,8 @@ import numpy as np
 
 from recognizer.image_io import load_image
 from recognizer.interpreter import interpreter_class
-from recognizer.labels import has_dots
-from recognizer.preprocess import model_input_and_stroke_share
+from recognizer.labels import has_dots, keeps_dot
+from recognizer.preprocess import model_input_and_stroke_share, readings_with_and_without_dot
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 MODEL_NAMES = ("digits", "letters", "characters")
@@ -122,12 +122,28 @@ class Recognizer:
         top = [(self.labels[i], float(probs[i])) for i in order]
         return Prediction(top[0][0], top[0][1], top, model_input, share)
 
-    def _prepared(self, image: Any) -> tuple[np.ndarray, float]:
-        return model_input_and_stroke_share(load_image(image), self.keep_dots)
+    def _readings(self, image: Any) -> list[tuple[np.ndarray, float]]:
+        """(model input, stroke share): one, or for a model with an i or j and ink above the
+        character, two, with that ink as its dot and without (see :meth:`_with_dot_or_not`)."""
+        image = load_image(image)
+        if self.keep_dots:
+            return readings_with_and_without_dot(image)
+        return [model_input_and_stroke_share(image, keep_dots=False)]
+
+    def _with_dot_or_not(self, with_dot: np.ndarray, without_dot: np.ndarray) -> int:
+        """0 to keep the reading with the dot, 1 for the one without: a dot only sits on a stem."""
+        labels = self.labels[int(with_dot.argmax())], self.labels[int(without_dot.argmax())]
+        return 0 if keeps_dot(*labels) else 1
 
     def preprocess(self, image: Any) -> np.ndarray:
-        """The 28x28 uint8 image the model would read for ``image`` (any accepted input)."""
-        return self._prepared(image)[0]
+        """The 28x28 uint8 image the model reads for ``image`` (any accepted input).
+
+        Where ink above a letter may be its dot, the model itself tells whether it is, so this
+        then runs the model too."""
+        readings = self._readings(image)
+        if len(readings) == 1:
+            return readings[0][0]
+        return self.predict(image).model_input
 
     def predict(self, image: Any, top_k: int = 5) -> Prediction:
         """Read one character. Raises ``NoInkError`` or ``InvalidImageError`` for bad input."""
@@ -137,6 +153,12 @@ class Recognizer:
         """Read many characters with one interpreter call. Any bad image raises, as in :meth:`predict`."""
         if not len(images):
             return []
-        model_inputs, shares = zip(*(self._prepared(image) for image in images))
-        probs = self.probabilities(np.stack(model_inputs))
-        return [self._prediction(*reading, top_k) for reading in zip(probs, model_inputs, shares)]
+        per_image = [self._readings(image) for image in images]
+        readings = [reading for these in per_image for reading in these]
+        probs = self.probabilities(np.stack([model_input for model_input, _ in readings]))
+        predictions, k = [], 0
+        for these in per_image:
+            chosen = k if len(these) == 1 else k + self._with_dot_or_not(probs[k], probs[k + 1])
+            predictions.append(self._prediction(probs[chosen], *readings[chosen], top_k))
+            k += len(these)
+        return predictions

@@ -19,6 +19,7 @@ from recognizer.preprocess import (
     paper_level,
     paper_region,
     printed_lines,
+    readings_with_and_without_dot,
     stroke_share,
     to_model_input,
 )
@@ -236,6 +237,18 @@ def test_the_dot_of_an_i_is_kept_but_a_speck_beside_the_character_is_not():
     page[258:283] = 0
     disc(page, (270, 700), 12, 1.0)  # the same dot, 290 px aside
     assert character_box(page) == (400, 519, 390, 409)
+
+
+def test_ink_that_may_be_a_dot_gives_a_reading_with_it_and_one_without():
+    """The readings a letter model chooses between: the i with its dot and the bare stem; a character
+    with nothing above it has one reading, the same as to_model_input's."""
+    page = np.zeros((800, 800), np.float32)
+    page[400:520, 390:410] = 1.0
+    bare = [model_input for model_input, _ in readings_with_and_without_dot(page)]
+    assert len(bare) == 1 and np.array_equal(bare[0], to_model_input(page))
+    disc(page, (340, 400), 12, 1.0)
+    dotted, stem = [model_input for model_input, _ in readings_with_and_without_dot(page)]
+    assert np.array_equal(dotted, to_model_input(page)) and np.array_equal(stem, bare[0])
 
 
 def test_without_dots_a_stroke_above_the_character_is_kept_but_a_dot_is_not():

@@ -125,6 +125,36 @@ def test_only_the_models_with_an_i_or_j_keep_dots_above_a_character():
     assert [Recognizer.load(name).keep_dots for name in MODEL_NAMES] == [False, True, True]
 
 
+@pytest.mark.parametrize("name", ["letters", "characters"])
+def test_ink_above_a_letter_is_its_dot_only_over_a_stem(name):
+    """A dot drawn over a stem makes an i or a j. A speck as far above any other fixture letter (0.6 of
+    its height) is left out: the model reads the letter as if the speck were not there, where keeping
+    every candidate dot read 136 of the 282 letters right (the letters model; 227 without the speck)."""
+    rec = Recognizer.load(name)
+    stem_and_dot = {
+        "i": [[[0, 0], [0, 60]], [[0, -30]]],
+        "j": [[[0, 0], [0, 60], [-4, 72], [-14, 80], [-26, 76]], [[0, -30]]],
+    }
+    for label, strokes in stem_and_dot.items():
+        for height, brush in ((200, 8), (300, 16), (500, 30)):
+            alpha = draw_strokes(strokes, False, (800, 800), height, None, brush)
+            assert rec.predict(sketchpad_value(alpha)).label == label
+
+    same = right = right_clean = 0
+    letters = [s for s in STROKES if s["label"] in rec.labels and s["label"] not in "ijlIJ1"]
+    for s in letters:
+        alpha = draw_strokes(s["strokes"], s["y_up"], (800, 800), 300, (400, 480), 16)
+        top, (left, right_edge) = np.flatnonzero(alpha.any(1))[0], np.flatnonzero(alpha.any(0))[[0, -1]]
+        specked = alpha.copy()
+        disc(specked, (top - 0.6 * 300, (left + right_edge) / 2), 6, 255)
+        clean, read = rec.predict(sketchpad_value(alpha)), rec.predict(sketchpad_value(specked))
+        same += np.array_equal(read.model_input, clean.model_input)
+        right += read.label == s["label"]
+        right_clean += clean.label == s["label"]
+    assert same >= 0.95 * len(letters)
+    assert right >= right_clean - 2
+
+
 def test_a_stray_dot_on_the_sketchpad_does_not_shrink_the_drawing(digits):
     """A digit drawn in the middle of the sketchpad and a dot left by a tap in a corner: the model
     sees the digit alone, as if there were no dot."""

@@ -53,6 +53,7 @@ __all__ = [
     "paper_level",
     "paper_region",
     "printed_lines",
+    "readings_with_and_without_dot",
     "resize",
     "restore_hairlines",
     "stroke_share",
@@ -118,7 +119,23 @@ def to_model_input(image: np.ndarray, keep_dots: bool = True) -> np.ndarray:
 def model_input_and_stroke_share(image: np.ndarray, keep_dots: bool = True) -> tuple[np.ndarray, float]:
     """to_model_input, and the stroke_share it measured on the way (the app's cue to ask for a bigger
     drawing), so that a caller who wants both finds the ink once."""
-    crop = ink_crop(image, keep_dots)
+    return _from_crop(ink_crop(image, keep_dots))
+
+
+def readings_with_and_without_dot(image: np.ndarray) -> list[tuple[np.ndarray, float]]:
+    """model_input_and_stroke_share with what may be an i's or j's dot kept, and, if that kept some ink
+    above the character, again without it: one reading or two.
+
+    A speck of dust above a letter looks just like a dot, and kept it shrinks the letter. Only the
+    model can say whether the ink under it is the stem of an i or j (``recognizer.labels.keeps_dot``).
+    """
+    ink = ink_map(image)
+    boxes = dict.fromkeys(character_box(ink, keep_dots=keep) for keep in (True, False))
+    return [_from_crop(ink[top : bottom + 1, left : right + 1]) for top, bottom, left, right in boxes]
+
+
+def _from_crop(crop: np.ndarray) -> tuple[np.ndarray, float]:
+    """The rest of the pipeline, from the character's ink (0-1), cropped."""
     h, w = crop.shape
     scale = WORK_SIZE / max(h, w)
     work = resize(crop, max(1, round(h * scale)), max(1, round(w * scale)))
