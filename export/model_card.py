@@ -11,6 +11,10 @@ from pathlib import Path
 MODELS = Path(__file__).resolve().parent.parent / "models"
 
 
+KINDS = ("sketch", "scan", "photo", "desk", "dust", "lined", "faint")
+"""The kinds of input of ``python -m training.evaluate``, in the table's order."""
+
+
 def pct(value: float | None) -> str:
     return "–" if value is None else f"{100 * value:.2f}%"
 
@@ -19,8 +23,9 @@ def table(models_dir: Path = MODELS) -> str:
     rows = [
         "| model | classes | arch | size | test set | float | int8 | int8 case-insens. "
         "| sketch (exact / case-insens.) | scan (exact / case-insens.) | photo, uneven light "
-        "| photo of a sheet on a desk | scan with dust on it | photo on ruled or squared paper |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| photo of a sheet on a desk | scan with dust on it | photo on ruled or squared paper "
+        "| faint ink (pencil), grainy photo |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in ("digits", "letters", "characters"):
         path = models_dir / f"{name}.json"
@@ -34,7 +39,7 @@ def table(models_dir: Path = MODELS) -> str:
         )
         held_out = "".join(
             f"| {pct(r.get('accuracy'))} / {pct(r.get('case_insensitive'))} (n={r['n']}) "
-            for r in (ev.get(kind, {"n": 0}) for kind in ("sketch", "scan", "photo", "desk", "dust", "lined"))
+            for r in (ev.get(kind, {"n": 0}) for kind in KINDS)
         )
         rows.append(
             f"| **{name}** | {len(m['labels'])} | {m['arch']} | {m['size_bytes'] // 1024} KB | {by_source} "

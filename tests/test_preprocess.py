@@ -22,6 +22,7 @@ from recognizer.preprocess import (
     readings_with_and_without_dot,
     stroke_share,
     to_model_input,
+    without_grain,
 )
 from training.data.unipen import draw_strokes
 
@@ -249,6 +250,24 @@ def test_ink_that_may_be_a_dot_gives_a_reading_with_it_and_one_without():
     disc(page, (340, 400), 12, 1.0)
     dotted, stem = [model_input for model_input, _ in readings_with_and_without_dot(page)]
     assert np.array_equal(dotted, to_model_input(page)) and np.array_equal(stem, bare[0])
+
+
+def test_faint_ink_on_grainy_paper_reads_like_a_clean_print():
+    """A digit in faint ink (35 grey levels darker than the paper, as a pencil may be) on paper with a
+    grain of 8 levels: unsmoothed, the grain crossed the ink threshold all over the page and the crop
+    took in the whole picture (half the ink within a pixel of the clean print's, on average). A page
+    of grain alone is blank, and a clean print, grainy or not, is not smoothed at all."""
+    rng = np.random.default_rng(4)
+    paper = np.full((280, 420), 230.0)
+    for image in MNIST_X[:20]:
+        faint = np.clip(photo(image, paper, ink=195) + rng.normal(0, 8, paper.shape), 0, 255)
+        clean = to_model_input(photo(image, paper))
+        assert ink_within_a_pixel(to_model_input(faint.astype(np.uint8)), clean) > 0.9
+    with pytest.raises(NoInkError):
+        to_model_input(np.clip(paper + rng.normal(0, 8, paper.shape), 0, 255).astype(np.uint8))
+    for grain in (0, 6):
+        departure = (photo(MNIST_X[0], paper) + rng.normal(0, grain, paper.shape)) / 255 - 230 / 255
+        assert without_grain(departure) is departure
 
 
 def test_without_dots_a_stroke_above_the_character_is_kept_but_a_dot_is_not():

@@ -22,7 +22,14 @@ from __future__ import annotations
 import numpy as np
 
 from recognizer.preprocess.crop import INK_THRESHOLD, character_box, ink_bbox
-from recognizer.preprocess.ink import MIN_CONTRAST, as_float_image, ink_map, paper_level, paper_region
+from recognizer.preprocess.ink import (
+    MIN_CONTRAST,
+    as_float_image,
+    ink_map,
+    paper_level,
+    paper_region,
+    without_grain,
+)
 from recognizer.preprocess.lines import printed_lines, without_printed_lines
 from recognizer.preprocess.strokes import (
     MARGIN,
@@ -59,6 +66,7 @@ __all__ = [
     "stroke_share",
     "stroke_width",
     "to_model_input",
+    "without_grain",
     "without_printed_lines",
 ]
 

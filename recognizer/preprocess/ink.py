@@ -13,8 +13,9 @@ import numpy as np
 from recognizer.errors import InvalidImageError, NoInkError
 from recognizer.preprocess.lines import without_printed_lines
 
-MIN_CONTRAST = 0.12
-"""Below this difference between ink and background (on a 0-1 scale) the image counts as blank."""
+MIN_CONTRAST = 0.08
+"""Below this difference between ink and background (on a 0-1 scale, about 20 grey levels), once any
+grain is smoothed away (see without_grain), the image counts as blank."""
 
 PAPER_FLOOR = 0.15
 """Ink fainter than this fraction of the strongest ink is paper texture or JPEG noise, and is dropped."""
@@ -22,6 +23,14 @@ PAPER_FLOOR = 0.15
 UNEVEN_LIGHT = 0.04
 """Paper whose brightness changes by more than this (0-1 scale) across the image is lit unevenly,
 as in a phone photo: the ink is then measured against the fitted paper, not one level."""
+
+NOISE_MARGIN = 12.0
+"""Ink must stand this many times the paper's grain (its noise, read on the border) above the paper.
+Fainter ink, a pencil photographed in poor light, is first smoothed until it does: otherwise the
+grain itself crosses the ink threshold all over the page, and the crop takes in the whole picture."""
+
+MAX_SMOOTHING = 9
+"""The widest box (in pixels) that faint, grainy ink is smoothed with."""
 
 _BORDER_SAMPLES = 4000
 
@@ -114,10 +123,51 @@ def _ink_from(departure: np.ndarray) -> np.ndarray:
 
     Works in place on ``departure``.
     """
-    ink = departure
+    ink = without_grain(departure)
     if -float(ink.min()) >= float(ink.max()):  # the ink departs most in the darker direction
         np.negative(ink, out=ink)
     return without_printed_lines(_normalise_contrast(ink))
+
+
+def without_grain(departure: np.ndarray) -> np.ndarray:
+    """``departure`` smoothed with a box just wide enough for its ink to stand NOISE_MARGIN times the
+    paper's grain above it; unchanged (the same array) when it already does, as clean scans, drawings
+    and every training image do.
+
+    The grain is the spread of the border pixels (1.4826 times their median absolute deviation, which
+    ink touching the border does not sway). The ink's strength is the largest departure either way,
+    less the 4 grains by which noise alone lifts the largest of many pixels. A box of k x k pixels
+    divides the grain by k and leaves strokes wider than k much as they were.
+    """
+    border = _border_values(departure)
+    grain = 1.4826 * float(np.median(np.abs(border - np.median(border))))
+    if grain <= 0:
+        return departure
+    strength = max(float(departure.max()), -float(departure.min())) - 4 * grain
+    size = int(np.ceil(NOISE_MARGIN * grain / max(strength, grain)))
+    size = min(size | 1, MAX_SMOOTHING, max(1, min(departure.shape) // 8) | 1)
+    return box_blur(departure, size) if size > 1 else departure
+
+
+def box_blur(image: np.ndarray, size: int) -> np.ndarray:
+    """The mean over a ``size`` x ``size`` box (odd) around each pixel, edges repeated: two running sums."""
+    out = np.asarray(image, np.float64)
+    half = size // 2
+    for axis in (0, 1):
+        padded = np.pad(out, [(half, half) if a == axis else (0, 0) for a in (0, 1)], mode="edge")
+        sums = np.cumsum(padded, axis=axis)
+        sums = np.insert(sums, 0, 0.0, axis=axis)
+        n = out.shape[axis]
+        upper = np.take(sums, np.arange(size, size + n), axis=axis)
+        lower = np.take(sums, np.arange(0, n), axis=axis)
+        out = (upper - lower) / size
+    return out.astype(np.float32)
+
+
+def _border_values(image: np.ndarray) -> np.ndarray:
+    """Up to _BORDER_SAMPLES pixels spread along the image's four edges."""
+    step = max(1, 2 * sum(image.shape) // _BORDER_SAMPLES)
+    return np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])[::step]
 
 
 def paper_region(departure: np.ndarray) -> tuple[slice, slice] | None:
