@@ -143,7 +143,8 @@ class Recognizer:
         readings = self._readings(image)
         if len(readings) == 1:
             return readings[0][0]
-        return self.predict(image).model_input
+        probs = self.probabilities(np.stack([model_input for model_input, _ in readings]))
+        return readings[self._with_dot_or_not(*probs)][0]
 
     def predict(self, image: Any, top_k: int = 5) -> Prediction:
         """Read one character. Raises ``NoInkError`` or ``InvalidImageError`` for bad input."""

@@ -163,6 +163,7 @@ def test_ink_above_a_letter_is_its_dot_only_over_a_stem(name):
         disc(specked, (top - 0.6 * 300, (left + right_edge) / 2), 6, 255)
         clean, read = rec.predict(sketchpad_value(alpha)), rec.predict(sketchpad_value(specked))
         same += np.array_equal(read.model_input, clean.model_input)
+        assert np.array_equal(rec.preprocess(sketchpad_value(specked)), read.model_input)
         right += read.label == s["label"]
         right_clean += clean.label == s["label"]
     assert same >= 0.95 * len(letters)
