@@ -139,7 +139,7 @@ def without_grain(departure: np.ndarray) -> np.ndarray:
     less the 4 grains by which noise alone lifts the largest of many pixels. A box of k x k pixels
     divides the grain by k and leaves strokes wider than k much as they were.
     """
-    border = _border_values(departure)
+    border = departure[_border_pixels(departure.shape)]
     grain = 1.4826 * float(np.median(np.abs(border - np.median(border))))
     if grain <= 0:
         return departure
@@ -164,10 +164,14 @@ def box_blur(image: np.ndarray, size: int) -> np.ndarray:
     return out.astype(np.float32)
 
 
-def _border_values(image: np.ndarray) -> np.ndarray:
-    """Up to _BORDER_SAMPLES pixels spread along the image's four edges."""
-    step = max(1, 2 * sum(image.shape) // _BORDER_SAMPLES)
-    return np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])[::step]
+def _border_pixels(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, columns) of up to _BORDER_SAMPLES pixels spread along the edges: top, bottom, left, right."""
+    h, w = shape
+    rows = [np.zeros(w, int), np.full(w, h - 1), np.arange(h), np.arange(h)]
+    cols = [np.arange(w), np.arange(w), np.zeros(h, int), np.full(h, w - 1)]
+    ys, xs = np.concatenate(rows), np.concatenate(cols)
+    step = max(1, len(ys) // _BORDER_SAMPLES)
+    return ys[::step], xs[::step]
 
 
 def paper_region(departure: np.ndarray) -> tuple[slice, slice] | None:
@@ -213,11 +217,7 @@ def paper_level(grey: np.ndarray) -> float | np.ndarray:
     left out of the fit by keeping only the better-fitting half of the pixels.
     """
     h, w = grey.shape
-    rows = [np.zeros(w, int), np.full(w, h - 1), np.arange(h), np.arange(h)]
-    cols = [np.arange(w), np.arange(w), np.zeros(h, int), np.full(h, w - 1)]
-    ys, xs = np.concatenate(rows), np.concatenate(cols)
-    step = max(1, len(ys) // _BORDER_SAMPLES)
-    ys, xs = ys[::step], xs[::step]
+    ys, xs = _border_pixels(grey.shape)
     values = grey[ys, xs].astype(np.float64)
     level = float(np.median(values))
     if min(h, w) < 8 or float(np.ptp(values)) <= UNEVEN_LIGHT:
