@@ -26,6 +26,7 @@ from helpers import (
     sketchpad_value,
 )
 from recognizer import MODEL_NAMES, InvalidImageError, NoInkError, Recognizer
+from recognizer.labels import STEMS
 from training.data.unipen import draw_strokes
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
@@ -155,7 +156,7 @@ def test_ink_above_a_letter_is_its_dot_only_over_a_stem(name):
             assert rec.predict(sketchpad_value(alpha)).label == label
 
     same = right = right_clean = 0
-    letters = [s for s in STROKES if s["label"] in rec.labels and s["label"] not in "ijlIJ1"]
+    letters = [s for s in STROKES if s["label"] in rec.labels and s["label"] not in STEMS]
     for s in letters:
         alpha = draw_strokes(s["strokes"], s["y_up"], (800, 800), 300, (400, 480), 16)
         top, (left, right_edge) = np.flatnonzero(alpha.any(1))[0], np.flatnonzero(alpha.any(0))[[0, -1]]
