@@ -22,7 +22,7 @@ import numpy as np
 
 from recognizer.image_io import load_image
 from recognizer.interpreter import interpreter_class
-from recognizer.labels import has_dots, keeps_dot
+from recognizer.labels import DOTTED, has_dots, keeps_dot
 from recognizer.preprocess import model_input_and_stroke_share, readings_with_and_without_dot
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
@@ -41,10 +41,22 @@ class Prediction:
     stroke_share: float = field(default=0.0, repr=False)
     """The strokes' width as a share of the character's size: over THICK_STROKES, a small character
     drawn with a fat brush, whose loops may have closed up (``recognizer.preprocess.stroke_share``)."""
+    dotted_input: np.ndarray | None = field(default=None, repr=False)
+    """The reading with the ink above the character as its dot, where the model chose to read
+    it without (``Recognizer._with_dot_or_not``); None otherwise."""
 
     def as_dict(self) -> dict[str, float]:
         """{label: confidence} for the top k, the shape ``gr.Label`` takes."""
         return dict(self.top_k)
+
+    def input_for(self, label: str) -> np.ndarray:
+        """The 28x28 image to learn ``label`` from, for feedback and retraining.
+
+        What the model read, except for an i or j whose dot it left out: learning the
+        bare stem as an i would teach the model to see dots where there are none."""
+        if label in DOTTED and self.dotted_input is not None:
+            return self.dotted_input
+        return self.model_input
 
 
 class Recognizer:
@@ -117,10 +129,13 @@ class Recognizer:
         y = np.clip(y, 0.0, None)
         return y / np.maximum(y.sum(axis=1, keepdims=True), 1e-9)
 
-    def _prediction(self, probs: np.ndarray, model_input: np.ndarray, share: float, top_k: int) -> Prediction:
+    def _prediction(
+        self, probs: np.ndarray, model_input: np.ndarray, share: float, top_k: int,
+        dotted_input: np.ndarray | None = None,
+    ) -> Prediction:
         order = np.argsort(-probs, kind="stable")[:top_k]
         top = [(self.labels[i], float(probs[i])) for i in order]
-        return Prediction(top[0][0], top[0][1], top, model_input, share)
+        return Prediction(top[0][0], top[0][1], top, model_input, share, dotted_input)
 
     def _readings(self, image: Any) -> list[tuple[np.ndarray, float]]:
         """(model input, stroke share): one, or for a model with an i or j and ink above the
@@ -160,6 +175,7 @@ class Recognizer:
         predictions, k = [], 0
         for these in per_image:
             chosen = k if len(these) == 1 else k + self._with_dot_or_not(probs[k], probs[k + 1])
-            predictions.append(self._prediction(probs[chosen], *readings[chosen], top_k))
+            dotted_input = readings[k][0] if chosen != k else None
+            predictions.append(self._prediction(probs[chosen], *readings[chosen], top_k, dotted_input))
             k += len(these)
         return predictions

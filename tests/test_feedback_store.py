@@ -19,10 +19,15 @@ import numpy as np
 import pytest
 
 from feedback_helpers import digits, samples, submit, wrong_label
+from helpers import disc, load_unipen_sample, sketchpad_value
+from recognizer import Recognizer
 from recognizer.feedback import FeedbackService, FeedbackStore, InvalidLabelError
 from recognizer.feedback.__main__ import main as feedback_cli
 from recognizer.feedback.record import COLUMNS, decode_png
 from recognizer.feedback.store import FILENAME
+from recognizer.image_io import load_image
+from recognizer.preprocess import to_model_input
+from training.data.unipen import draw_strokes
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -255,3 +260,25 @@ def test_a_new_store_waits_for_another_process_that_is_writing(tmp_path):
     store = FeedbackStore(tmp_path)  # raised sqlite3.OperationalError before the fix
     assert holder.wait(timeout=30) == 0
     assert list(store.records()) == []
+
+
+def test_an_i_whose_dot_the_model_left_out_is_kept_with_its_dot(service, tmp_path):
+    """A letter with a speck above it, read without the speck: feedback that it is an i stores the
+    reading with the speck as the dot, so retraining does not learn a bare stem as an i. Any other
+    label stores what the model read."""
+    letters = Recognizer.load("letters")
+    s = next(s for s in load_unipen_sample() if s["label"] == "c")
+    alpha = draw_strokes(s["strokes"], s["y_up"], (800, 800), 200, (400, 500), 12).copy()
+    disc(alpha, (np.flatnonzero(alpha.any(1))[0] - 100, 400), 6, 255)
+    drawing = sketchpad_value(alpha)
+    prediction = letters.predict(drawing)
+    assert prediction.dotted_input is not None  # read without the speck
+    with_dot = to_model_input(load_image(drawing), keep_dots=True)
+    assert not np.array_equal(with_dot, prediction.model_input)
+
+    for label in ("i", "c"):
+        correct = label == prediction.label
+        service.submit("letters", letters.sha256, letters.labels, prediction, correct, label, alpha)
+    stored = [decode_png(r.model_input_png) for r in FeedbackStore(tmp_path).records()]
+    np.testing.assert_array_equal(stored[0], with_dot)
+    np.testing.assert_array_equal(stored[1], prediction.model_input)

@@ -109,7 +109,7 @@ class FeedbackService:
             top_k=[(str(k), float(p)) for k, p in prediction.top_k],
             correct=bool(correct),
             correct_label=label,
-            model_input_png=encode_png(prediction.model_input),
+            model_input_png=encode_png(prediction.input_for(label)),
             original_png=original,
         )
         self.store.add(record)
