@@ -84,6 +84,10 @@ THICK_HINT = (
     "✏️ The strokes are thick for a character this small, so its loops may have closed up. "
     "Draw or write it bigger for a better reading."
 )
+SEVERAL_HINT = (
+    "☝️ This looks like more than one character. The model reads one at a time: "
+    "draw or upload a single character for a reliable reading."
+)
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,15 @@ def load_recognizers(names: tuple[str, ...] = MODEL_NAMES) -> dict[str, Recogniz
     if not recognizers:
         raise SystemExit("No model found in models/: export one first (python -m export).")
     return recognizers
+
+
+def hint(prediction: Prediction) -> str:
+    """What to tell the user beside a reading that may mislead them; empty if nothing."""
+    if prediction.several_characters:
+        return SEVERAL_HINT
+    if prediction.stroke_share > THICK_STROKES:
+        return THICK_HINT
+    return ""
 
 
 def preview(model_input: np.ndarray) -> np.ndarray:
@@ -191,14 +204,14 @@ class App:
     def ui_predict(self, value: Any, model: str, when_blank: str | None = None) -> tuple:
         """Read a drawing or an upload for the page; bad input shows its message, never a traceback.
 
-        A character small for its strokes is read all the same, with a request to draw it bigger."""
+        A character small for its strokes, or more than one, is read all the same, with a hint (see hint)."""
         try:
             shown = self.read(value, model)
         except NoInkError as e:
             return self.ui_show(None, when_blank or f"⚠️ {e}")
         except InvalidImageError as e:
             return self.ui_show(None, f"⚠️ {e}")
-        return self.ui_show(shown, THICK_HINT if shown.prediction.stroke_share > THICK_STROKES else "")
+        return self.ui_show(shown, hint(shown.prediction))
 
     def ui_stroke(self, drawing: Any, model: str) -> tuple:
         """After each stroke. A blank canvas here was just cleared: show the hint, not a warning."""

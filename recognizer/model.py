@@ -23,7 +23,7 @@ import numpy as np
 from recognizer.image_io import load_image
 from recognizer.interpreter import interpreter_class
 from recognizer.labels import DOTTED, has_dots, keeps_dot
-from recognizer.preprocess import model_input_and_stroke_share, readings_with_and_without_dot
+from recognizer.preprocess import Reading, reading, readings_with_and_without_dot
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 MODEL_NAMES = ("digits", "letters", "characters")
@@ -41,6 +41,9 @@ class Prediction:
     stroke_share: float = field(default=0.0, repr=False)
     """The strokes' width as a share of the character's size: over THICK_STROKES, a small character
     drawn with a fat brush, whose loops may have closed up (``recognizer.preprocess.stroke_share``)."""
+    several_characters: bool = field(default=False, repr=False)
+    """Whether the picture seems to hold more than one character side by side, of which the model
+    read one, or a squeeze of both (``recognizer.preprocess.several_characters``)."""
     dotted_input: np.ndarray | None = field(default=None, repr=False)
     """The reading with the ink above the character as its dot, where the model chose to read
     it without (``Recognizer._with_dot_or_not``); None otherwise."""
@@ -130,20 +133,22 @@ class Recognizer:
         return y / np.maximum(y.sum(axis=1, keepdims=True), 1e-9)
 
     def _prediction(
-        self, probs: np.ndarray, model_input: np.ndarray, share: float, top_k: int,
-        dotted_input: np.ndarray | None = None,
+        self, probs: np.ndarray, read: Reading, top_k: int, dotted_input: np.ndarray | None = None
     ) -> Prediction:
         order = np.argsort(-probs, kind="stable")[:top_k]
         top = [(self.labels[i], float(probs[i])) for i in order]
-        return Prediction(top[0][0], top[0][1], top, model_input, share, dotted_input)
+        return Prediction(
+            top[0][0], top[0][1], top, read.model_input, read.stroke_share, read.several_characters,
+            dotted_input,
+        )
 
-    def _readings(self, image: Any) -> list[tuple[np.ndarray, float]]:
-        """(model input, stroke share): one, or for a model with an i or j and ink above the
-        character, two, with that ink as its dot and without (see :meth:`_with_dot_or_not`)."""
+    def _readings(self, image: Any) -> list[Reading]:
+        """One reading, or for a model with an i or j and ink above the character, two: with that
+        ink as its dot and without (see :meth:`_with_dot_or_not`)."""
         image = load_image(image)
         if self.keep_dots:
             return readings_with_and_without_dot(image)
-        return [model_input_and_stroke_share(image, keep_dots=False)]
+        return [reading(image, keep_dots=False)]
 
     def _with_dot_or_not(self, with_dot: np.ndarray, without_dot: np.ndarray) -> int:
         """0 to keep the reading with the dot, 1 for the one without: a dot only sits on a stem."""
@@ -157,9 +162,9 @@ class Recognizer:
         then runs the model too."""
         readings = self._readings(image)
         if len(readings) == 1:
-            return readings[0][0]
-        probs = self.probabilities(np.stack([model_input for model_input, _ in readings]))
-        return readings[self._with_dot_or_not(*probs)][0]
+            return readings[0].model_input
+        probs = self.probabilities(np.stack([read.model_input for read in readings]))
+        return readings[self._with_dot_or_not(*probs)].model_input
 
     def predict(self, image: Any, top_k: int = 5) -> Prediction:
         """Read one character. Raises ``NoInkError`` or ``InvalidImageError`` for bad input."""
@@ -171,11 +176,11 @@ class Recognizer:
             return []
         per_image = [self._readings(image) for image in images]
         readings = [reading for these in per_image for reading in these]
-        probs = self.probabilities(np.stack([model_input for model_input, _ in readings]))
+        probs = self.probabilities(np.stack([read.model_input for read in readings]))
         predictions, k = [], 0
         for these in per_image:
             chosen = k if len(these) == 1 else k + self._with_dot_or_not(probs[k], probs[k + 1])
-            dotted_input = readings[k][0] if chosen != k else None
-            predictions.append(self._prediction(probs[chosen], *readings[chosen], top_k, dotted_input))
+            dotted_input = readings[k].model_input if chosen != k else None
+            predictions.append(self._prediction(probs[chosen], readings[chosen], top_k, dotted_input))
             k += len(these)
         return predictions

@@ -28,6 +28,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 ONE = [[(0.5, 0.1), (0.5, 0.9)]]
 ZERO = [[(0.5 + 0.3 * math.sin(a), 0.5 - 0.4 * math.cos(a)) for a in np.linspace(0, 2 * math.pi, 11)]]
 L_SHAPE = [[(0.3, 0.1), (0.3, 0.9), (0.75, 0.9)]]
+ELEVEN = [[(0.25, 0.1), (0.25, 0.9)], [(0.75, 0.1), (0.75, 0.9)]]
 PEN_DIGITS = "34"
 """Real trajectories replayed, the fixture's first of each (the 4 has two strokes). Few, because
 software-rendered Chromium takes about a second per mouse move on a busy machine."""
@@ -110,6 +111,19 @@ def test_a_small_drawing_with_thick_strokes_asks_to_draw_bigger(app: AppPage) ->
     app.draw(fit_strokes(zero["strokes"], zero["y_up"], size=0.05))
     assert app.result() is not None
     message.get_by_text("Draw or write it bigger").wait_for(timeout=30_000)
+
+
+def test_two_characters_on_the_canvas_get_a_hint(app: AppPage) -> None:
+    """An 11 written as a number: the app still shows its guesses, and says that it reads one character."""
+    message = app.page.locator("#message")
+    app.clear()
+    app.draw(ELEVEN)
+    assert app.result() is not None
+    message.get_by_text("more than one character").wait_for(timeout=30_000)
+    app.clear()
+    app.draw(ONE)
+    assert app.result() == "1"
+    assert "more than one" not in message.inner_text()
 
 
 def test_empty_canvas_gives_a_message_not_an_error(app: AppPage) -> None:

@@ -19,6 +19,7 @@ from recognizer.preprocess import (
     paper_level,
     paper_region,
     printed_lines,
+    reading,
     readings_with_and_without_dot,
     stroke_share,
     to_model_input,
@@ -245,10 +246,10 @@ def test_ink_that_may_be_a_dot_gives_a_reading_with_it_and_one_without():
     with nothing above it has one reading, the same as to_model_input's."""
     page = np.zeros((800, 800), np.float32)
     page[400:520, 390:410] = 1.0
-    bare = [model_input for model_input, _ in readings_with_and_without_dot(page)]
+    bare = [read.model_input for read in readings_with_and_without_dot(page)]
     assert len(bare) == 1 and np.array_equal(bare[0], to_model_input(page))
     disc(page, (340, 400), 12, 1.0)
-    dotted, stem = [model_input for model_input, _ in readings_with_and_without_dot(page)]
+    dotted, stem = [read.model_input for read in readings_with_and_without_dot(page)]
     assert np.array_equal(dotted, to_model_input(page)) and np.array_equal(stem, bare[0])
 
 
@@ -418,3 +419,37 @@ def test_arrays_that_are_not_images_raise_invalid_image(bad):
 def test_float_and_uint8_inputs_agree():
     image = paste(MNIST_X[3], (50, 50), (10, 10))
     assert np.array_equal(to_model_input(image), to_model_input(image.astype(np.float32) / 255))
+
+
+def test_two_characters_side_by_side_are_told_from_one():
+    """A number or a word on the canvas: each pair of the fixture's digits written side by side, a fifth
+    to half their height apart, is flagged as more than one character, whether the crop squeezed both
+    in or left the lighter out as a speck. Single characters are not: drawings of every fixture
+    character, MNIST digits, and a digit on a page with specks of dust."""
+    rng = np.random.default_rng(4)
+    digits = [s for s in STROKES if s["label"].isdigit()]
+
+    def drawn(s: dict, height: float, centre: tuple[float, float], brush: float) -> np.ndarray:
+        return draw_strokes(s["strokes"], s["y_up"], (1400, 800), height, centre, brush)
+
+    flagged = []
+    for first, second in zip(digits, digits[1:] + digits[:1]):
+        height, brush = rng.uniform(150, 450), rng.uniform(5, 30)
+        left, right = drawn(first, height, (500, 400), brush), drawn(second, height, (900, 400), brush)
+        gap = rng.uniform(0.2, 0.5) * height  # between the right edge of one and the left edge of the other
+        shift = int(np.flatnonzero(left.any(0))[-1] + gap - np.flatnonzero(right.any(0))[0])
+        pair = np.maximum(left, np.roll(right, shift, axis=1))
+        flagged.append(reading(255 - pair, keep_dots=False).several_characters)
+    assert np.mean(flagged) >= 0.95
+
+    alone = [
+        reading(255 - drawn(s, rng.uniform(100, 600), (700, 400), rng.uniform(3, 40))).several_characters
+        for s in STROKES
+    ]
+    assert sum(alone) <= 2
+    assert sum(reading(image, keep_dots=False).several_characters for image in MNIST_X) <= 2
+    page = np.full((600, 600), 255, np.uint8)
+    page[200:396, 200:396] = 255 - np.kron(MNIST_X[0], np.ones((7, 7), np.uint8))
+    for _ in range(12):
+        disc(page, rng.uniform(0, 600, 2), rng.uniform(2, 6), 40)
+    assert not reading(page, keep_dots=False).several_characters

@@ -218,6 +218,18 @@ def test_prediction_says_when_a_fat_brush_fills_a_small_character(digits):
     assert shares[0] == stroke_share(255 - small, keep_dots=False)
 
 
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_prediction_says_when_the_picture_holds_more_than_one_character(name):
+    """Each model still reads a 3 written beside a 7 (as "37"), and says that the picture holds more
+    than one character; the 3 alone it reads without saying so."""
+    rec = Recognizer.load(name)
+    three, seven = (next(s for s in STROKES if s["label"] == label) for label in "37")
+    alone = draw_strokes(three["strokes"], three["y_up"], (800, 800), 300, (250, 400), 16)
+    beside = draw_strokes(seven["strokes"], seven["y_up"], (800, 800), 300, (600, 400), 16)
+    assert not rec.predict(sketchpad_value(alone)).several_characters
+    assert rec.predict(sketchpad_value(np.maximum(alone, beside))).several_characters
+
+
 def _digit_image(index: int = 0) -> np.ndarray:
     """A dark-on-light print of an MNIST digit, as a scan would be."""
     return 255 - paste(np.kron(MNIST_X[index], np.ones((4, 4), np.uint8)), (160, 140), (20, 14))

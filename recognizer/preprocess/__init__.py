@@ -19,9 +19,11 @@ same output for the same input.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from recognizer.preprocess.crop import INK_THRESHOLD, character_box, ink_bbox
+from recognizer.preprocess.crop import INK_THRESHOLD, character_box, ink_bbox, several_characters
 from recognizer.preprocess.ink import (
     MIN_CONTRAST,
     as_float_image,
@@ -44,6 +46,7 @@ from recognizer.preprocess.strokes import (
 
 __all__ = [
     "FIT_BOX",
+    "Reading",
     "INK_THRESHOLD",
     "MIN_CONTRAST",
     "MODEL_SIZE",
@@ -56,12 +59,13 @@ __all__ = [
     "ink_bbox",
     "ink_crop",
     "ink_map",
-    "model_input_and_stroke_share",
+    "reading",
     "paper_level",
     "paper_region",
     "printed_lines",
     "readings_with_and_without_dot",
     "resize",
+    "several_characters",
     "restore_hairlines",
     "stroke_share",
     "stroke_width",
@@ -91,7 +95,7 @@ def stroke_share(image: np.ndarray, keep_dots: bool = True) -> float:
     again: the app asks people to draw bigger. ``keep_dots`` as in to_model_input. Raises NoInkError
     for a blank image.
     """
-    return model_input_and_stroke_share(image, keep_dots)[1]
+    return reading(image, keep_dots).stroke_share
 
 
 def centre_by_mass(glyph: np.ndarray, size: int = MODEL_SIZE) -> np.ndarray:
@@ -108,6 +112,17 @@ def centre_by_mass(glyph: np.ndarray, size: int = MODEL_SIZE) -> np.ndarray:
     return out
 
 
+class Reading(NamedTuple):
+    """What preprocessing makes of a picture: the model's input, and what it saw on the way."""
+
+    model_input: np.ndarray
+    """The 28x28 uint8 image, white ink on black."""
+    stroke_share: float
+    """The strokes' width as a share of the character's longer side (see stroke_share)."""
+    several_characters: bool
+    """Whether the picture seems to hold more than one character (see crop.several_characters)."""
+
+
 def to_model_input(image: np.ndarray, keep_dots: bool = True) -> np.ndarray:
     """Turn a drawing, scan or photo into the model's 28x28 uint8 input (white ink on black).
 
@@ -121,29 +136,32 @@ def to_model_input(image: np.ndarray, keep_dots: bool = True) -> np.ndarray:
     Raises ``NoInkError`` for a blank image and ``InvalidImageError`` for an
     array that is not an image.
     """
-    return model_input_and_stroke_share(image, keep_dots)[0]
+    return reading(image, keep_dots).model_input
 
 
-def model_input_and_stroke_share(image: np.ndarray, keep_dots: bool = True) -> tuple[np.ndarray, float]:
-    """to_model_input, and the stroke_share it measured on the way (the app's cue to ask for a bigger
-    drawing), so that a caller who wants both finds the ink once."""
-    return _from_crop(ink_crop(image, keep_dots))
+def reading(image: np.ndarray, keep_dots: bool = True) -> Reading:
+    """to_model_input, with what it measured on the way (the app's cues to ask for a bigger drawing,
+    or for one character), so that a caller who wants them all finds the ink once."""
+    ink = ink_map(image)
+    return _reading(ink, character_box(ink, keep_dots=keep_dots))
 
 
-def readings_with_and_without_dot(image: np.ndarray) -> list[tuple[np.ndarray, float]]:
-    """model_input_and_stroke_share with what may be an i's or j's dot kept, and, if that kept some ink
-    above the character, again without it: one reading or two.
+def readings_with_and_without_dot(image: np.ndarray) -> list[Reading]:
+    """reading() with what may be an i's or j's dot kept, and, if that kept some ink above the
+    character, again without it: one reading or two.
 
     A speck of dust above a letter looks just like a dot, and kept it shrinks the letter. Only the
     model can say whether the ink under it is the stem of an i or j (``recognizer.labels.keeps_dot``).
     """
     ink = ink_map(image)
     boxes = dict.fromkeys(character_box(ink, keep_dots=keep) for keep in (True, False))
-    return [_from_crop(ink[top : bottom + 1, left : right + 1]) for top, bottom, left, right in boxes]
+    return [_reading(ink, box) for box in boxes]
 
 
-def _from_crop(crop: np.ndarray) -> tuple[np.ndarray, float]:
-    """The rest of the pipeline, from the character's ink (0-1), cropped."""
+def _reading(ink: np.ndarray, box: tuple[int, int, int, int]) -> Reading:
+    """The rest of the pipeline, from the ink map (0-1) and the character's box in it."""
+    top, bottom, left, right = box
+    crop = ink[top : bottom + 1, left : right + 1]
     h, w = crop.shape
     scale = WORK_SIZE / max(h, w)
     work = resize(crop, max(1, round(h * scale)), max(1, round(w * scale)))
@@ -157,4 +175,5 @@ def _from_crop(crop: np.ndarray) -> tuple[np.ndarray, float]:
     scale = FIT_BOX / max(h, w)
     glyph = resize(work, max(1, round(h * scale)), max(1, round(w * scale)))
     out = centre_by_mass(np.clip(glyph, 0.0, 1.0))
-    return np.round(out * 255.0).astype(np.uint8), width / WORK_SIZE
+    model_input = np.round(out * 255.0).astype(np.uint8)
+    return Reading(model_input, width / WORK_SIZE, several_characters(ink, box))

@@ -141,3 +141,48 @@ def _kept_span(runs: list[_Run], core: int, gaps: list[float], near: float) -> t
                 if run.mass < light and gap > near:  # a character has one dot (or flag)
                     reach = [min(r, near) for r in reach]
     return lo, hi
+
+
+SIZED, APART = 0.6, 0.1
+"""The character's ink split where at least APART of its height of empty columns lies between: two
+parts that each reach SIZED of its height, up or across, are two characters side by side, not one."""
+
+BESIDE = 0.1
+"""A part of the ink left out of the character's box (a block of columns and rows with ink, between
+empty ones), with at least BESIDE of the box's ink and half its height: another character beside it.
+Dust and an i's dot are far smaller."""
+
+
+def several_characters(
+    ink: np.ndarray, box: tuple[int, int, int, int], threshold: float = INK_THRESHOLD
+) -> bool:
+    """Whether the picture seems to hold more than one character: a number or a word, say.
+
+    The models read one character, and the crop keeps one: two side by side are squeezed into
+    one box, or the lighter is left out as a speck. Either way the reading means little, and the
+    app says so. ``box`` is the character's, from character_box.
+    """
+    top, bottom, left, right = box
+    mask = ink > threshold
+    kept = mask[top : bottom + 1, left : right + 1]
+    height = bottom - top + 1
+    groups: list[list[_Run]] = []  # the column runs, split where the gap between them is wide
+    for run in _runs(kept.sum(axis=0)):
+        if not groups or run.start - groups[-1][-1].end - 1 >= APART * height:
+            groups.append([])
+        groups[-1].append(run)
+
+    def character_sized(group: list[_Run]) -> bool:
+        rows = _rows_with_ink(kept[:, group[0].start : group[-1].end + 1])
+        return max(rows[-1] - rows[0], group[-1].end - group[0].start) + 1 >= SIZED * height
+
+    if sum(character_sized(group) for group in groups) >= 2:
+        return True
+    kept_mass = int(kept.sum())
+    mask[top : bottom + 1, left : right + 1] = False  # what the crop left out
+    for columns in _runs(mask.sum(axis=0)):
+        part = mask[:, columns.start : columns.end + 1]
+        for rows in _runs(part.sum(axis=1)):
+            if rows.mass >= BESIDE * kept_mass and rows.end - rows.start + 1 >= height / 2:
+                return True
+    return False
