@@ -65,7 +65,7 @@ def character_box(
     top, bottom, left, right = _mask_bbox(mask)
     mask = mask[top : bottom + 1, left : right + 1]
     for _ in range(2):
-        columns, rows = _runs(mask.sum(axis=0)), _runs(mask.sum(axis=1))
+        columns, rows = _runs(_profile(mask, 0)), _runs(_profile(mask, 1))
         if len(columns) == len(rows) == 1:  # no empty line across the ink: nothing stands apart
             break
         size = max(_core_length(columns), _core_length(rows))
@@ -79,7 +79,7 @@ def character_box(
             aside.append(max(SPECK_GAP * size, min(DOT_SLANT * rise, reach)))
         c0, c1 = _kept_span(columns, core, aside, SPECK_GAP * size)
         mask = mask[:, c0 : c1 + 1]
-        rows = _runs(mask.sum(axis=1))
+        rows = _runs(_profile(mask, 1))
         core = _heaviest(rows)
         above_below = [
             _reach_above(mask[r.start : r.end + 1], r, size, keep_dots) if k < core else SPECK_GAP * size
@@ -98,7 +98,7 @@ def _reach_above(part: np.ndarray, run: _Run, size: int, keep_dots: bool) -> flo
     run's lines as rows."""
     if keep_dots:
         return DOT_GAP * size
-    longest = max(run.end - run.start + 1, _core_length(_runs(part.sum(axis=0))))
+    longest = max(run.end - run.start + 1, _core_length(_runs(_profile(part, 0))))
     return (DOT_GAP if longest >= STROKE_LENGTH * size else SPECK_GAP) * size
 
 
@@ -108,6 +108,12 @@ def _runs(profile: np.ndarray) -> list[_Run]:
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
     cumulative = np.concatenate([[0], np.cumsum(profile)])
     return [_Run(int(a), int(b), int(cumulative[b + 1] - cumulative[a])) for a, b in zip(starts, ends)]
+
+
+def _profile(mask: np.ndarray, axis: int) -> np.ndarray:
+    """Ink pixels in each column (axis 0) or row (axis 1) of ``mask``: summed as int32, twice as fast
+    as numpy's default for booleans."""
+    return mask.sum(axis=axis, dtype=np.int32)
 
 
 def _heaviest(runs: list[_Run]) -> int:
@@ -167,7 +173,7 @@ def several_characters(
     kept = mask[top : bottom + 1, left : right + 1]
     height = bottom - top + 1
     groups: list[list[_Run]] = []  # the column runs, split where the gap between them is wide
-    for run in _runs(kept.sum(axis=0)):
+    for run in _runs(_profile(kept, 0)):
         if not groups or run.start - groups[-1][-1].end - 1 >= APART * height:
             groups.append([])
         groups[-1].append(run)
@@ -178,11 +184,13 @@ def several_characters(
 
     if sum(character_sized(group) for group in groups) >= 2:
         return True
-    kept_mass = int(kept.sum())
+    kept_mass = np.count_nonzero(kept)
+    if np.count_nonzero(mask) - kept_mass < BESIDE * kept_mass:  # the usual case, and a quick test
+        return False
     mask[top : bottom + 1, left : right + 1] = False  # what the crop left out
-    for columns in _runs(mask.sum(axis=0)):
+    for columns in _runs(_profile(mask, 0)):
         part = mask[:, columns.start : columns.end + 1]
-        for rows in _runs(part.sum(axis=1)):
+        for rows in _runs(_profile(part, 1)):
             if rows.mass >= BESIDE * kept_mass and rows.end - rows.start + 1 >= height / 2:
                 return True
     return False
