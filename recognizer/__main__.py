@@ -2,7 +2,8 @@
 
     python -m recognizer predict IMG... [--model digits] [--top-k 3] [--json]
 
-Exit status 1 when any file could not be read; the others are still printed.
+Exit status 1 when any file could not be read; the others are still printed. A picture that
+seems to hold more than one character is still read, and marked.
 """
 
 from __future__ import annotations
@@ -44,12 +45,14 @@ def main(argv: list[str] | None = None) -> int:
                         "label": p.label,
                         "confidence": round(p.confidence, 4),
                         "top_k": [[label, round(c, 4)] for label, c in p.top_k],
+                        "several_characters": p.several_characters,
                     }
                 )
             )
         else:
             guesses = ", ".join(f"{label} {c:.0%}" for label, c in p.top_k)
-            print(f"{path}: {p.label}  ({guesses})")
+            several = "  [this looks like more than one character]" if p.several_characters else ""
+            print(f"{path}: {p.label}  ({guesses}){several}")
     return 1 if failed else 0
 
 

@@ -382,6 +382,7 @@ def test_cli_predicts_files_as_json(tmp_path):
     for i in range(3):
         Image.fromarray(_digit_image(i)).save(tmp_path / f"{i}.png")
         paths.append(str(tmp_path / f"{i}.png"))
+    Image.fromarray(np.hstack([_digit_image(0), _digit_image(1)])).save(tmp_path / "two.png")
     (tmp_path / "bad.png").write_text("not an image")
     out = subprocess.run(
         [
@@ -390,6 +391,7 @@ def test_cli_predicts_files_as_json(tmp_path):
             "recognizer",
             "predict",
             *paths,
+            str(tmp_path / "two.png"),
             str(tmp_path / "bad.png"),
             "--model",
             "digits",
@@ -404,4 +406,5 @@ def test_cli_predicts_files_as_json(tmp_path):
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     assert [r["label"] for r in rows[:3]] == [str(MNIST_Y[i]) for i in range(3)]
     assert all(len(r["top_k"]) == 2 for r in rows[:3])
-    assert "error" in rows[3] and out.returncode == 1
+    assert [r["several_characters"] for r in rows[:4]] == [False, False, False, True]
+    assert "error" in rows[4] and out.returncode == 1
