@@ -84,7 +84,11 @@ FIT_BOX = 20
 def ink_crop(image: np.ndarray, keep_dots: bool = True) -> np.ndarray:
     """The ink map (0-1) cropped to the character (see character_box): the first step of every reading."""
     ink = ink_map(image)
-    top, bottom, left, right = character_box(ink, keep_dots=keep_dots)
+    return _cropped(ink, character_box(ink, keep_dots=keep_dots))
+
+
+def _cropped(ink: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    top, bottom, left, right = box
     return ink[top : bottom + 1, left : right + 1]
 
 
@@ -135,8 +139,10 @@ def to_model_input(image: np.ndarray, keep_dots: bool = True) -> np.ndarray:
 
     Raises ``NoInkError`` for a blank image and ``InvalidImageError`` for an
     array that is not an image.
+
+    It leaves out what ``reading`` notes for the app: training calls it for every image.
     """
-    return reading(image, keep_dots).model_input
+    return _model_input_and_stroke_share(ink_crop(image, keep_dots))[0]
 
 
 def reading(image: np.ndarray, keep_dots: bool = True) -> Reading:
@@ -160,8 +166,11 @@ def readings_with_and_without_dot(image: np.ndarray) -> list[Reading]:
 
 def _reading(ink: np.ndarray, box: tuple[int, int, int, int]) -> Reading:
     """The rest of the pipeline, from the ink map (0-1) and the character's box in it."""
-    top, bottom, left, right = box
-    crop = ink[top : bottom + 1, left : right + 1]
+    return Reading(*_model_input_and_stroke_share(_cropped(ink, box)), several_characters(ink, box))
+
+
+def _model_input_and_stroke_share(crop: np.ndarray) -> tuple[np.ndarray, float]:
+    """The rest of the pipeline, from the character's ink (0-1), cropped."""
     h, w = crop.shape
     scale = WORK_SIZE / max(h, w)
     work = resize(crop, max(1, round(h * scale)), max(1, round(w * scale)))
@@ -175,5 +184,4 @@ def _reading(ink: np.ndarray, box: tuple[int, int, int, int]) -> Reading:
     scale = FIT_BOX / max(h, w)
     glyph = resize(work, max(1, round(h * scale)), max(1, round(w * scale)))
     out = centre_by_mass(np.clip(glyph, 0.0, 1.0))
-    model_input = np.round(out * 255.0).astype(np.uint8)
-    return Reading(model_input, width / WORK_SIZE, several_characters(ink, box))
+    return np.round(out * 255.0).astype(np.uint8), width / WORK_SIZE
