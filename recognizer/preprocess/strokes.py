@@ -21,7 +21,7 @@ STROKE_TOLERANCE = 2.5
 
 THICK_STROKES = 0.25
 """Strokes wider than this share of the character's longer side close up its loops. Drawn 60 px tall
-with a 30 px brush (a share of about 0.35), test writers' digits read 56% (``brush_grid`` of
+with a 30 px brush (a share of about 0.35), test writers' digits read 58% (``brush_grid`` of
 ``python -m training.evaluate digits --brush-grid 300``), against 95-96% at a share under 0.2."""
 
 MARGIN = 16
