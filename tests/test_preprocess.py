@@ -25,6 +25,7 @@ from recognizer.preprocess import (
     to_model_input,
     without_grain,
 )
+from training.check_several_characters import drawn, side_by_side
 from training.data.unipen import draw_strokes
 
 MNIST_X, MNIST_Y = load_mnist_sample()
@@ -428,23 +429,14 @@ def test_two_characters_side_by_side_are_told_from_one():
     character, MNIST digits, and a digit on a page with specks of dust."""
     rng = np.random.default_rng(4)
     digits = [s for s in STROKES if s["label"].isdigit()]
-
-    def drawn(s: dict, height: float, centre: tuple[float, float], brush: float) -> np.ndarray:
-        return draw_strokes(s["strokes"], s["y_up"], (1400, 800), height, centre, brush)
-
     flagged = []
     for first, second in zip(digits, digits[1:] + digits[:1]):
-        height, brush = rng.uniform(150, 450), rng.uniform(5, 30)
-        left, right = drawn(first, height, (500, 400), brush), drawn(second, height, (900, 400), brush)
-        gap = rng.uniform(0.2, 0.5) * height  # between the right edge of one and the left edge of the other
-        shift = int(np.flatnonzero(left.any(0))[-1] + gap - np.flatnonzero(right.any(0))[0])
-        pair = np.maximum(left, np.roll(right, shift, axis=1))
-        flagged.append(reading(255 - pair, keep_dots=False).several_characters)
+        height, brush, gap = rng.uniform(150, 450), rng.uniform(5, 30), rng.uniform(0.2, 0.5)
+        flagged.append(reading(side_by_side(first, second, height, brush, gap), False).several_characters)
     assert np.mean(flagged) >= 0.95
 
     alone = [
-        reading(255 - drawn(s, rng.uniform(100, 600), (700, 400), rng.uniform(3, 40))).several_characters
-        for s in STROKES
+        reading(drawn(s, rng.uniform(100, 600), 700, rng.uniform(3, 40))).several_characters for s in STROKES
     ]
     assert sum(alone) <= 2
     assert sum(reading(image, keep_dots=False).several_characters for image in MNIST_X) <= 2

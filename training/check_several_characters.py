@@ -40,16 +40,22 @@ def drawn(sample: dict, height: float, x: float, brush: float) -> np.ndarray:
     return 255 - draw_strokes(sample["strokes"], sample["y_up"], CANVAS, height, (x, CANVAS[1] / 2), brush)
 
 
+def side_by_side(first: dict, second: dict, height: float, brush: float, gap: float) -> np.ndarray:
+    """Two samples drawn dark on white, as a number is written: ``gap`` of their height from the
+    right edge of the first to the left edge of the second."""
+    left, right = drawn(first, height, 500, brush), drawn(second, height, 900, brush)
+    columns = [np.flatnonzero((image < 128).any(0)) for image in (left, right)]
+    shift = int(columns[0][-1] + gap * height - columns[1][0])
+    return np.minimum(left, np.roll(right, shift, axis=1))
+
+
 def pairs(digits: list[dict], n: int, rng: np.random.Generator) -> list[tuple[str, float, bool]]:
     """(the two digits, their gap as a share of their height, flagged) for n random pairs."""
     out = []
     for _ in range(n):
         first, second = (digits[i] for i in rng.integers(len(digits), size=2))
         height, brush, gap = rng.uniform(150, 500), rng.uniform(5, 30), rng.uniform(0.05, 0.6)
-        left, right = drawn(first, height, 500, brush), drawn(second, height, 900, brush)
-        columns = [np.flatnonzero((image < 128).any(0)) for image in (left, right)]
-        shift = int(columns[0][-1] + gap * height - columns[1][0])  # right edge to left edge
-        pair = np.minimum(left, np.roll(right, shift, axis=1))
+        pair = side_by_side(first, second, height, brush, gap)
         out.append((first["label"] + second["label"], round(gap, 3), flagged(pair, keep_dots=False)))
     return out
 

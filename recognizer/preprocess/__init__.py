@@ -99,7 +99,7 @@ def stroke_share(image: np.ndarray, keep_dots: bool = True) -> float:
     again: the app asks people to draw bigger. ``keep_dots`` as in to_model_input. Raises NoInkError
     for a blank image.
     """
-    return reading(image, keep_dots).stroke_share
+    return _model_input_and_stroke_share(ink_crop(image, keep_dots))[1]
 
 
 def centre_by_mass(glyph: np.ndarray, size: int = MODEL_SIZE) -> np.ndarray:
