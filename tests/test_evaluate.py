@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from helpers import load_mnist_sample, load_unipen_sample
 from recognizer import Recognizer
 from training.data import unipen
-from training.evaluate import brush_grid, score, sketch_groups
+from training.evaluate import brush_grid, score, sketch_draws, sketch_groups, sketches
 
 
 def test_score_counts_hits_overall_and_per_group():
@@ -65,3 +67,16 @@ def test_the_brush_grid_scores_each_pair_of_size_and_brush():
     # grid's cell that fills loops (brush = a fifth of the height) and may read worse.
     assert small_thin >= 0.9 and big_thin >= 0.9
     assert 0.0 <= big_fat <= 1.0
+
+
+def test_sketch_draws_agree_with_scoring_each_draw_alone():
+    rec = Recognizer.load("digits")
+    digits = [s for s in load_unipen_sample() if s["label"].isdigit()][:25]
+    result = sketch_draws(rec, digits, draws=3, first_seed=7)
+    alone = [score(rec, sketches(digits, np.random.default_rng(seed)))["accuracy"] for seed in (7, 8, 9)]
+    assert result["n"] == 25 and result["draws"] == 3 and result["seeds"] == [7, 9]
+    assert result["accuracy_per_draw"] == alone
+    assert result["mean"] == round(float(np.mean(alone)), 4)
+    assert result["always_right"] >= 20, "the committed model reads most pen digits in every draw"
+    assert result["always_right"] <= round(min(alone) * 25), "right every time: right in the worst draw"
+    assert result["never_right"] <= round((1 - max(alone)) * 25), "never right: wrong in the best draw"

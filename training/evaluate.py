@@ -18,7 +18,9 @@ Kinds of input, all through the public ``Recognizer.predict``:
   photographed with a grain of 3-8 grey levels;
 - mnist: the official MNIST test set (digits only), as 28x28 arrays;
 - with --brush-grid N: N of the sketches again, at each pair of character
-  height and brush width in a fixed grid, centred on the canvas.
+  height and brush width in a fixed grid, centred on the canvas;
+- with --sketch-draws N: all the sketches again, in N more random draws, to tell
+  the luck of one draw's brushes from what the model cannot read at all.
 """
 
 from __future__ import annotations
@@ -187,13 +189,7 @@ def score(rec: Recognizer, inputs, groups: list[tuple[str, ...]] | None = None) 
     UniPen's sample quality and the audit's verdict), the same figures for each
     group as well, under ``by_group``.
     """
-    hits = []
-    for value, label in inputs:
-        try:
-            got = rec.predict(value).label
-        except NoInkError:  # what the app would call a blank image: a miss
-            got = ""
-        hits.append((got == label, fold_case(got) == fold_case(label)))
+    hits = _hits(rec, inputs)
     result = _accuracy(hits)
     if groups is not None:
         result["by_group"] = {
@@ -201,6 +197,46 @@ def score(rec: Recognizer, inputs, groups: list[tuple[str, ...]] | None = None) 
             for g in sorted({g for these in groups for g in these})
         }
     return result
+
+
+def _hits(rec: Recognizer, inputs) -> list[tuple[bool, bool]]:
+    """For each (input, label): whether ``rec`` read it exactly, and whether up to case."""
+    hits = []
+    for value, label in inputs:
+        try:
+            got = rec.predict(value).label
+        except NoInkError:  # what the app would call a blank image: a miss
+            got = ""
+        hits.append((got == label, fold_case(got) == fold_case(label)))
+    return hits
+
+
+def sketch_draws(rec: Recognizer, samples: list[dict], draws: int, first_seed: int = 1000) -> dict:
+    """Exact sketch accuracy over ``draws`` independent draws of brush, size and position.
+
+    One draw's figure carries the luck of its brushes; the mean over several does
+    not, and the counts say how much of the error is the drawings themselves:
+    a sample never read right in any draw is not a matter of brush or size.
+    Draw k uses ``np.random.default_rng(first_seed + k)``.
+    """
+    right = np.array(
+        [
+            [exact for exact, _ in _hits(rec, sketches(samples, np.random.default_rng(first_seed + k)))]
+            for k in range(draws)
+        ]
+    )
+    per_draw = right.mean(axis=1)
+    times = right.sum(axis=0)
+    return {
+        "n": len(samples),
+        "draws": draws,
+        "seeds": [first_seed, first_seed + draws - 1],
+        "accuracy_per_draw": [round(float(a), 4) for a in per_draw],
+        "mean": round(float(per_draw.mean()), 4),
+        "sd": round(float(per_draw.std()), 4),
+        "always_right": int((times == draws).sum()),
+        "never_right": int((times == 0).sum()),
+    }
 
 
 def _accuracy(hits: list[tuple[bool, bool]]) -> dict:
@@ -235,6 +271,9 @@ def main(argv=None) -> dict:
                    "a yardstick; runs were also chosen on them)")
     p.add_argument("--brush-grid", type=int, default=0, metavar="N",
                    help="also score N sketches at each pair of character height and brush width")
+    p.add_argument("--sketch-draws", type=int, default=0, metavar="N",
+                   help="also score the same sketches in N more independent draws of brush, size and "
+                   "position (exact accuracy: mean, spread, and how many are never or always read right)")
     p.add_argument("--write", action="store_true", help="record the result in models/<model>.json")
     args = p.parse_args(argv)
     rec = Recognizer.load(args.model)
@@ -249,6 +288,8 @@ def main(argv=None) -> dict:
     t0 = time.time()
     groups = [sketch_groups(samples[i], audited, args.split, args.seed) for i in chosen]
     results["sketch"] = score(rec, sketches([samples[i] for i in chosen], rng), groups)
+    if args.sketch_draws:
+        results["sketch_draws"] = sketch_draws(rec, [samples[i] for i in chosen], args.sketch_draws)
     if args.brush_grid:
         results["brush_grid"] = brush_grid(rec, [samples[i] for i in chosen[: args.brush_grid]])
 
