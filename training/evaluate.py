@@ -87,6 +87,12 @@ def brush_grid(
     return {"n": len(samples), "heights": list(heights), "brushes": list(brushes), "accuracy": rows}
 
 
+SCAN_KINDS = {
+    "scan": "scan", "photo": "lamp", "desk": "desk", "dust": "dust", "lined": "lined", "faint": "faint",
+}
+"""Each scan and photo column of the results, and the ``scans`` setting that makes it."""
+
+
 def scans(x: np.ndarray, labels: list[str], rng: np.random.Generator, setting: str = "scan"):
     """White-on-black 28x28 characters as dark-on-light JPEG scans of random size, with paper noise.
 
@@ -284,14 +290,14 @@ def main(argv=None) -> dict:
     samples = unipen.read(_sub(args.data_dir, "unipen"))  # split all of it, as training did, then filter
     test = held_out(np.array([s["writer"] for s in samples]), "unipen", args.seed, args.split)
     test = [i for i in test if samples[i]["label"] in rec.labels]
-    chosen = rng.permutation(test)[: args.limit]
+    sketched = [samples[i] for i in rng.permutation(test)[: args.limit]]
     t0 = time.time()
-    groups = [sketch_groups(samples[i], audited, args.split, args.seed) for i in chosen]
-    results["sketch"] = score(rec, sketches([samples[i] for i in chosen], rng), groups)
+    groups = [sketch_groups(s, audited, args.split, args.seed) for s in sketched]
+    results["sketch"] = score(rec, sketches(sketched, rng), groups)
     if args.sketch_draws:
-        results["sketch_draws"] = sketch_draws(rec, [samples[i] for i in chosen], args.sketch_draws)
+        results["sketch_draws"] = sketch_draws(rec, sketched, args.sketch_draws)
     if args.brush_grid:
-        results["brush_grid"] = brush_grid(rec, [samples[i] for i in chosen[: args.brush_grid]])
+        results["brush_grid"] = brush_grid(rec, sketched[: args.brush_grid])
 
     with np.load(f"{_sub(args.data_dir, 'femnist')}/femnist_byclass_dev.npz") as data:
         x, y, writers = data["x"], data["y"], data["writer"].astype(str)
@@ -300,12 +306,9 @@ def main(argv=None) -> dict:
     chars = np.asarray(BYCLASS)[y]
     test = [i for i in held_out(writers, "femnist", args.seed, args.split) if chars[i] in rec.labels]
     chosen = rng.permutation(test)[: args.limit]
-    results["scan"] = score(rec, scans(x[chosen], list(chars[chosen]), rng))
-    results["photo"] = score(rec, scans(x[chosen], list(chars[chosen]), rng, "lamp"))
-    results["desk"] = score(rec, scans(x[chosen], list(chars[chosen]), rng, "desk"))
-    results["dust"] = score(rec, scans(x[chosen], list(chars[chosen]), rng, "dust"))
-    results["lined"] = score(rec, scans(x[chosen], list(chars[chosen]), rng, "lined"))
-    results["faint"] = score(rec, scans(x[chosen], list(chars[chosen]), rng, "faint"))
+    images, labels = x[chosen], list(chars[chosen])
+    for kind, setting in SCAN_KINDS.items():  # in this order: each draws from the same rng
+        results[kind] = score(rec, scans(images, labels, rng, setting))
 
     if rec.name == "digits" and args.split == "test":
         from training.data import mnist
