@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from app_server import REPO, running_app
+
+# Property tests try new random examples on every run, except where $CI is set (.ci/run sets it):
+# there they replay the same examples, so that whether a change lands does not hang on a draw.
+# What a random run finds is kept in .hypothesis/ and tried first until it passes.
+settings.register_profile("repeatable", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("repeatable")
 
 
 @pytest.fixture(scope="module")

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from helpers import disc, lamp_lit, load_mnist_sample, load_unipen_sample, paste, photo, ruled
 from recognizer import InvalidImageError, NoInkError
 from recognizer.preprocess import (
     FIT_BOX,
+    INK_THRESHOLD,
     MODEL_SIZE,
     TARGET_STROKE,
     THICK_STROKES,
     character_box,
+    ink_map,
     paper_level,
     paper_region,
     printed_lines,
@@ -137,13 +139,23 @@ def test_uneven_light_reads_like_an_evenly_lit_page(index, drop, angle):
     """A phone photo lit from one side: the paper darkens from 235 by ``drop`` grey levels across the page,
     in any direction. Measured against one paper level, the dark side would pass for ink and the
     crop would take in half the page; measured against the fitted paper, the digit comes out as on
-    an evenly lit page."""
+    an evenly lit page.
+
+    Digits whose crop leaves part of their ink out on the even page are not asked to: whether a
+    detached part is light enough to be a speck depends on how dark the ink looks, which the lamp
+    changes (one of the 500: a 4 with a stray bar beside it, 18% of its ink, kept under a lamp
+    dimming its right-hand side by 149 levels)."""
     uneven = lamp_lit((280, 420), 235, drop, angle)
     even = np.full((280, 420), 235.0)
     from recognizer import Recognizer
 
+    evenly_lit = photo(MNIST_X[index], even)
+    level = ink_map(evenly_lit)
+    top, bottom, left, right = character_box(level)
+    ink = level > INK_THRESHOLD
+    assume(np.count_nonzero(ink[top : bottom + 1, left : right + 1]) == np.count_nonzero(ink))
     a = to_model_input(photo(MNIST_X[index], uneven))
-    b = to_model_input(photo(MNIST_X[index], even))
+    b = to_model_input(evenly_lit)
     assert ink_within_a_pixel(a, b) > 0.9  # with one paper level: 0.2-0.45 at these drops
     probs = Recognizer.load("digits").probabilities(np.stack([a, b]))
     if probs[1].max() >= 0.9:  # a digit read confidently on even paper reads the same under the lamp
