@@ -16,9 +16,11 @@ Bad input comes back as an error whose message is written for people.
 from __future__ import annotations
 
 import ctypes
+import json
 import logging
 import os
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -39,6 +41,9 @@ MAX_FILE_SIZE = "10mb"
 """Uploads above this are refused by Gradio before they reach us; a photo of one character is far smaller."""
 CONCURRENCY = 4
 """Requests served at once; prediction is thread-safe and takes milliseconds."""
+EXAMPLES = Path(__file__).resolve().parent / "docs" / "examples"
+"""Example photos and scans of real handwriting, and examples.json naming each one's model and caption
+(made by python -m training.make_examples)."""
 CANVAS = (600, 600)
 BRUSH_SIZE = 18
 """Thick enough that a stroke still covers a pixel or two once the drawing is shrunk to 28x28."""
@@ -115,6 +120,15 @@ def load_recognizers(names: tuple[str, ...] = MODEL_NAMES) -> dict[str, Recogniz
     return recognizers
 
 
+def load_examples(models: dict[str, Recognizer], folder: Path = EXAMPLES) -> list[dict]:
+    """The example pictures whose model is offered: file (a full path), model, label and caption."""
+    try:
+        examples = json.loads((folder / "examples.json").read_text())
+    except FileNotFoundError:
+        return []
+    return [{**e, "file": str(folder / e["file"])} for e in examples if e["model"] in models]
+
+
 def hint(prediction: Prediction) -> str:
     """What to tell the user beside a reading that may mislead them; empty if nothing."""
     if prediction.several_characters:
@@ -149,6 +163,7 @@ class App:
     def __init__(self, recognizers: dict[str, Recognizer], feedback: FeedbackService):
         self.recognizers = recognizers
         self.feedback = feedback
+        self.examples = load_examples(recognizers)
 
     def recognizer(self, model: str | None) -> Recognizer:
         """The model for a name ("digits") or a display name ("Digits"); gr.Error if there is none."""
@@ -224,6 +239,10 @@ class App:
         path = (upload or {}).get("path")
         return path, *self.ui_predict(path, model)
 
+    def ui_example(self, path: str, model: str) -> tuple:
+        """An example picked: it fills the upload and the model choice, and is read as an upload is."""
+        return path, *self.ui_predict(path, model)
+
     def ui_predict_open_tab(self, tab: str, drawing: Any, upload: str | None, model: str) -> tuple:
         """The Predict button: read whichever tab is open."""
         return self.ui_predict(upload if tab == "upload" else drawing, model)
@@ -278,6 +297,14 @@ class App:
             tab = gr.State("draw")
             upload_path = gr.State(None)
             shown = gr.State(None)
+            # Made here for the upload tab's examples, which set it; shown under the tabs.
+            model = gr.Radio(
+                [(MODEL_TITLES[name], name) for name in self.recognizers],
+                value=next(iter(self.recognizers)),
+                label="Model",
+                elem_id="model",
+                render=False,
+            )
             with gr.Row(equal_height=False):
                 with gr.Column(scale=3, min_width=360):
                     with gr.Tabs():
@@ -301,12 +328,16 @@ class App:
                                 image_mode=None,
                                 height=CANVAS[1] + 40,
                             )
-                    model = gr.Radio(
-                        [(MODEL_TITLES[name], name) for name in self.recognizers],
-                        value=next(iter(self.recognizers)),
-                        label="Model",
-                        elem_id="model",
-                    )
+                            examples = gr.Examples(
+                                [[e["file"], e["model"]] for e in self.examples],
+                                inputs=[upload, model],
+                                example_labels=[e["caption"] for e in self.examples],
+                                label="Or try a photo or scan of real handwriting",
+                                elem_id="examples",
+                                cache_examples=False,
+                                api_visibility="private",
+                            ) if self.examples else None
+                    model.render()
                     with gr.Row():
                         clear = gr.Button("Clear", elem_id="clear")
                         predict = gr.Button("Predict", variant="primary", elem_id="predict")
@@ -345,8 +376,10 @@ class App:
             upload.clear(self.ui_clear, None, [upload, upload_path, *shows], **ui)
             open_tab = [tab, drawing, upload_path, model]
             predict.click(self.ui_predict_open_tab, open_tab, shows, **ui)
-            model.change(self.ui_model_changed, open_tab, shows, **ui)
+            model.input(self.ui_model_changed, open_tab, shows, **ui)  # a person's choice, not an example's
             clear.click(self.ui_clear, None, [upload, upload_path, *shows], js=CLEAR_CANVAS_JS, **ui)
+            if examples:
+                examples.load_input_event.then(self.ui_example, [upload, model], [upload_path, *shows], **ui)
             feedback_row = [shown, verdict, correct_label]
             send.click(self.ui_feedback, feedback_row, [feedback_message, shown, footer], **ui)
             demo.load(self.ui_status, None, footer, js=SELECT_BRUSH_JS, **ui)

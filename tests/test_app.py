@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from recognizer.feedback import FeedbackStore
 from recognizer.model import MODELS_DIR
 
 FIXTURES = Path(__file__).parent / "fixtures"
+EXAMPLES = Path(__file__).parent.parent / "docs" / "examples"
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +87,17 @@ def test_non_image_file_gives_a_clear_message(client: Client, tmp_path: Path) ->
     fake.write_text("these are my shopping notes, not a picture\n" * 20)
     with pytest.raises(AppError, match="not an image we can read"):
         client.predict(handle_file(str(fake)), "digits", api_name="/predict")
+
+
+def test_the_example_pictures_read_as_their_labels(client: Client) -> None:
+    """The upload tab's examples (docs/examples/examples.json): each file is there, and the app reads it
+    as its label with its model (they were chosen as read right; a new model must still read them)."""
+    examples = json.loads((EXAMPLES / "examples.json").read_text())
+    assert {e["model"] for e in examples} == set(MODEL_NAMES)
+    for example in examples:
+        picture = handle_file(EXAMPLES / example["file"])
+        result = client.predict(picture, example["model"], api_name="/predict")
+        assert top_label(result) == example["label"], example
 
 
 def test_only_the_documented_endpoints_are_public(client: Client) -> None:

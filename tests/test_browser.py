@@ -172,6 +172,26 @@ def test_upload_tab_reads_an_image_file_and_explains_a_bad_one(app: AppPage, tmp
         page.get_by_role("tab", name="Draw").click()
 
 
+def test_an_example_picture_sets_its_model_and_is_read(app: AppPage) -> None:
+    """Clicking an example on the upload tab fills the upload, chooses the example's model and reads it;
+    Predict then reads the example again, not the canvas."""
+    app.clear()
+    page = app.page
+    page.get_by_role("tab", name="Upload").click()
+    try:
+        page.locator("#examples").get_by_text("An a on a desk").click()
+        page.locator("#guesses .output-class").wait_for(timeout=30_000)
+        assert app.result() == "a"
+        assert page.locator("#model input:checked").get_attribute("value") == "letters"
+        page.click("#predict")
+        app.wait_until_idle()
+        assert app.result() == "a"
+    finally:
+        page.locator("#model").get_by_text("Digits", exact=True).click()
+        app.wait_until_idle()
+        page.get_by_role("tab", name="Draw").click()
+
+
 def test_feedback_is_stored_and_bad_labels_are_explained(app: AppPage, feedback_dir: Path) -> None:
     before = stored(feedback_dir)
     app.clear()
