@@ -158,7 +158,9 @@ def test_uneven_light_reads_like_an_evenly_lit_page(index, drop, angle):
     b = to_model_input(evenly_lit)
     assert ink_within_a_pixel(a, b) > 0.9  # with one paper level: 0.2-0.45 at these drops
     probs = Recognizer.load("digits").probabilities(np.stack([a, b]))
-    if probs[1].max() >= 0.9:  # a digit read confidently on even paper reads the same under the lamp
+    if probs[1].max() >= 0.9 and probs[1].argmax() == MNIST_Y[index]:
+        # read right and confidently on even paper, it reads the same under the lamp (fixture digit 428,
+        # an 8 with a long tail, is read as a 5 at 97% on even paper, and rightly under most lamps)
         assert probs[0].argmax() == probs[1].argmax()
     assert isinstance(paper_level(photo(MNIST_X[index], even) / 255), float)  # one level when lit evenly
 
@@ -437,7 +439,8 @@ def test_float_and_uint8_inputs_agree():
 def test_two_characters_side_by_side_are_told_from_one():
     """A number or a word on the canvas: each pair of the fixture's digits written side by side, a fifth
     to half their height apart, is flagged as more than one character, whether the crop squeezed both
-    in or left the lighter out as a speck. Single characters are not: drawings of every fixture
+    in or left the lighter out as a speck, and so are most written tight, 0.08 to 0.1 of their height
+    apart (none were while the gap had to be a tenth). Single characters are not: drawings of every fixture
     character, MNIST digits, and a digit on a page with specks of dust."""
     rng = np.random.default_rng(4)
     digits = [s for s in STROKES if s["label"].isdigit()]
@@ -446,6 +449,11 @@ def test_two_characters_side_by_side_are_told_from_one():
         height, brush, gap = rng.uniform(150, 450), rng.uniform(5, 30), rng.uniform(0.2, 0.5)
         flagged.append(reading(side_by_side(first, second, height, brush, gap), False).several_characters)
     assert np.mean(flagged) >= 0.95
+    close = [  # a number written tight: 0.08 to 0.1 of their height apart
+        reading(side_by_side(first, second, 300, 12, rng.uniform(0.08, 0.1)), False).several_characters
+        for first, second in zip(digits, digits[2:] + digits[:2])
+    ]
+    assert np.mean(close) >= 0.9
 
     alone = [
         reading(drawn(s, rng.uniform(100, 600), 700, rng.uniform(3, 40))).several_characters for s in STROKES

@@ -5,7 +5,8 @@
 ``recognizer.preprocess.several_characters`` is what makes the app say "this looks like more than
 one character". This scores it on UniPen drawings (pairs of digits side by side, and single
 characters), on MNIST's test set, and on FEMNIST characters as each kind of scan and photo that
-``training.evaluate`` makes. It prints what it flags; nothing here is trained or tuned on.
+``training.evaluate`` makes. It prints what it flags. Nothing is trained on it; the crop's APART was
+chosen on its default draw and confirmed on another (``--seed 2``).
 """
 
 from __future__ import annotations
@@ -66,8 +67,9 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--pairs", type=int, default=400)
     p.add_argument("--singles", type=int, default=3000)
     p.add_argument("--scans", type=int, default=400, help="FEMNIST characters per kind of scan or photo")
+    p.add_argument("--seed", type=int, default=1, help="draws other pairs, characters and scans")
     args = p.parse_args(argv)
-    rng = np.random.default_rng(1)
+    rng = np.random.default_rng(args.seed)
     samples = unipen.read(_sub(args.data_dir, "unipen"))
     results = {}
 
