@@ -328,15 +328,17 @@ class App:
                                 image_mode=None,
                                 height=CANVAS[1] + 40,
                             )
-                            examples = gr.Examples(
-                                [[e["file"], e["model"]] for e in self.examples],
-                                inputs=[upload, model],
-                                example_labels=[e["caption"] for e in self.examples],
-                                label="Or try a photo or scan of real handwriting",
-                                elem_id="examples",
-                                cache_examples=False,
-                                api_visibility="private",
-                            ) if self.examples else None
+                            examples = None
+                            if self.examples:  # clicking one fills the upload and the model choice
+                                examples = gr.Examples(
+                                    [[e["file"], e["model"]] for e in self.examples],
+                                    inputs=[upload, model],
+                                    example_labels=[e["caption"] for e in self.examples],
+                                    label="Or try a photo or scan of real handwriting",
+                                    elem_id="examples",
+                                    cache_examples=False,
+                                    api_visibility="private",
+                                )
                     model.render()
                     with gr.Row():
                         clear = gr.Button("Clear", elem_id="clear")
