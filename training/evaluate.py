@@ -117,19 +117,30 @@ def scans(x: np.ndarray, labels: list[str], rng: np.random.Generator, setting: s
         if setting == "lamp":
             angle, drop = rng.uniform(0, 2 * np.pi), rng.uniform(40, 120)
             paper = lamp_lit((side, side), paper, drop, angle)
-        page = paper - (255 - big) / 255 * (paper - ink)
-        if setting == "desk":
-            page = _on_a_desk(page, paper, rng)
-        if setting == "dust":
-            page = _with_dust(page, paper, rng)
-        if setting == "lined":
-            page = _on_lined_paper(page, paper, ink, rng)
+        page = on_paper(paper - (255 - big) / 255 * (paper - ink), setting, paper, ink, rng)
         page = page + rng.normal(0, grain, page.shape)
-        buf = io.BytesIO()
-        Image.fromarray(np.clip(page, 0, 255).astype(np.uint8)).save(
-            buf, "JPEG", quality=int(rng.uniform(60, 95))
-        )
-        yield buf.getvalue(), label
+        yield as_jpeg(page, int(rng.uniform(60, 95))), label
+
+
+def on_paper(
+    page: np.ndarray, setting: str, paper: float, ink: float, rng: np.random.Generator
+) -> np.ndarray:
+    """``page`` (grey levels) where ``setting`` puts it: on a sheet on a desk ("desk"), on a dusty scan
+    ("dust") or on ruled paper ("lined"); any other setting leaves it as it is."""
+    if setting == "desk":
+        return _on_a_desk(page, paper, rng)
+    if setting == "dust":
+        return _with_dust(page, paper, rng)
+    if setting == "lined":
+        return _on_lined_paper(page, paper, ink, rng)
+    return page
+
+
+def as_jpeg(page: np.ndarray, quality: int) -> bytes:
+    """Grey levels, clipped to 0-255, as the bytes of a JPEG file."""
+    buf = io.BytesIO()
+    Image.fromarray(np.clip(page, 0, 255).astype(np.uint8)).save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
 
 
 def lamp_lit(shape: tuple[int, int], paper: float, drop: float, angle: float) -> np.ndarray:

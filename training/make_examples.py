@@ -14,19 +14,16 @@ The script says how many samples it passed over for each.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from recognizer import Recognizer
 from training.data import unipen
-from training.data.base import writer_split
 from training.data.unipen import draw_strokes
-from training.datasets import WRITER_FRACTIONS, _sub, fixture_writers
-from training.evaluate import _on_a_desk, _on_lined_paper, _with_dust, lamp_lit
+from training.datasets import _sub
+from training.evaluate import as_jpeg, held_out, lamp_lit, on_paper
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "examples"
 SIDE = 360
@@ -50,17 +47,9 @@ def picture(sample: dict, kind: str, rng: np.random.Generator) -> bytes:
     if kind == "faint":
         ink = paper - 45.0
     light = lamp_lit((SIDE, SIDE), paper, 90.0, rng.uniform(0, 2 * np.pi)) if kind == "lamp" else paper
-    page = light - strokes / 255.0 * (light - ink)
-    if kind == "lined":
-        page = _on_lined_paper(page, paper, ink, rng)
-    elif kind == "desk":
-        page = _on_a_desk(page, paper, rng)
-    elif kind == "dust":
-        page = _with_dust(page, paper, rng)
+    page = on_paper(light - strokes / 255.0 * (light - ink), kind, paper, ink, rng)
     page = page + rng.normal(0, 5.0 if kind == "faint" else 3.0, page.shape)
-    buf = io.BytesIO()
-    Image.fromarray(np.clip(page, 0, 255).astype(np.uint8)).save(buf, "JPEG", quality=88)
-    return buf.getvalue()
+    return as_jpeg(page, 88)
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -69,8 +58,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     p.add_argument("--seed", type=int, default=42, help="the training seed (it fixed the writer split)")
     args = p.parse_args(argv)
     samples = unipen.read(_sub(args.data_dir, "unipen"))
-    writers = np.array([s["writer"] for s in samples])
-    test = writer_split(writers, WRITER_FRACTIONS, args.seed, fixture_writers("unipen"))[2]
+    test = held_out(np.array([s["writer"] for s in samples]), "unipen", args.seed)
     rng = np.random.default_rng(args.seed)
     OUT.mkdir(parents=True, exist_ok=True)
     made = []
