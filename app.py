@@ -236,11 +236,11 @@ class App:
         """A new upload, taken unprocessed (preprocess=False): gr.Image would open it with Pillow first and
         fail with a bare "Error" on a file that is no image, where ``recognizer`` says what is wrong.
         Returns the file's path, kept for the Predict button and model changes, and what to show."""
-        path = (upload or {}).get("path")
-        return path, *self.ui_predict(path, model)
+        return self.ui_upload_path((upload or {}).get("path"), model)
 
-    def ui_example(self, path: str, model: str) -> tuple:
-        """An example picked: it fills the upload and the model choice, and is read as an upload is."""
+    def ui_upload_path(self, path: str | None, model: str) -> tuple:
+        """A picture by its path, an upload's or a picked example's: kept for the Predict button and
+        model changes, and read."""
         return path, *self.ui_predict(path, model)
 
     def ui_predict_open_tab(self, tab: str, drawing: Any, upload: str | None, model: str) -> tuple:
@@ -381,7 +381,8 @@ class App:
             model.input(self.ui_model_changed, open_tab, shows, **ui)  # a person's choice, not an example's
             clear.click(self.ui_clear, None, [upload, upload_path, *shows], js=CLEAR_CANVAS_JS, **ui)
             if examples:
-                examples.load_input_event.then(self.ui_example, [upload, model], [upload_path, *shows], **ui)
+                picked = [upload, model]
+                examples.load_input_event.then(self.ui_upload_path, picked, [upload_path, *shows], **ui)
             feedback_row = [shown, verdict, correct_label]
             send.click(self.ui_feedback, feedback_row, [feedback_message, shown, footer], **ui)
             demo.load(self.ui_status, None, footer, js=SELECT_BRUSH_JS, **ui)
