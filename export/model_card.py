@@ -11,7 +11,7 @@ from pathlib import Path
 MODELS = Path(__file__).resolve().parent.parent / "models"
 
 
-KINDS = ("sketch", "scan", "photo", "desk", "dust", "lined", "faint")
+KINDS = ("sketch", "scan", "photo", "desk", "dust", "lined", "faint", "shadow")
 """The kinds of input of ``python -m training.evaluate``, in the table's order."""
 
 
@@ -24,8 +24,8 @@ def table(models_dir: Path = MODELS) -> str:
         "| model | classes | arch | size | test set | float | int8 | int8 case-insens. "
         "| sketch (exact / case-insens.) | scan (exact / case-insens.) | photo, uneven light "
         "| photo of a sheet on a desk | scan with dust on it | photo on ruled or squared paper "
-        "| faint ink (pencil), grainy photo |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| faint ink (pencil), grainy photo | photo with a shadow's edge across it |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in ("digits", "letters", "characters"):
         path = models_dir / f"{name}.json"

@@ -16,6 +16,8 @@ Kinds of input, all through the public ``Recognizer.predict``:
   tilted by up to 3 degrees;
 - faint: and again, in faint ink (a pencil, say) only 25-60 grey levels darker than the paper,
   photographed with a grain of 3-8 grey levels;
+- shadow: and again, photographed on a page 1.5-3 times their size with the edge of a shadow (a
+  phone's or a hand's) across it;
 - mnist: the official MNIST test set (digits only), as 28x28 arrays;
 - with --brush-grid N: N of the sketches again, at each pair of character
   height and brush width in a fixed grid, centred on the canvas;
@@ -32,7 +34,7 @@ import sys
 import time
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from recognizer import NoInkError, Recognizer
 from recognizer.labels import fold_case
@@ -89,6 +91,7 @@ def brush_grid(
 
 SCAN_KINDS = {
     "scan": "scan", "photo": "lamp", "desk": "desk", "dust": "dust", "lined": "lined", "faint": "faint",
+    "shadow": "shadow",
 }
 """Each scan and photo column of the results, and the ``scans`` setting that makes it."""
 
@@ -103,9 +106,10 @@ def scans(x: np.ndarray, labels: list[str], rng: np.random.Generator, setting: s
     "lined": the character (40-400 px) photographed on ruled or squared paper (see ``_on_lined_paper``).
     "faint": faint ink (a pencil), 25-60 grey levels darker than the paper, with a grain (noise) of 3-8
     grey levels where the others have 6 and ink at least 130 levels darker.
+    "shadow": the character (40-400 px) photographed with a shadow's edge across the page (``_in_shadow``).
     """
     for image, label in zip(x, labels):
-        side = int(rng.uniform(40, 400 if setting in ("dust", "lined") else 1200))
+        side = int(rng.uniform(40, 400 if setting in ("dust", "lined", "shadow") else 1200))
         big = np.asarray(
             Image.fromarray(255 - image).resize((side, side), Image.Resampling.BICUBIC), np.float32
         )
@@ -126,13 +130,16 @@ def on_paper(
     page: np.ndarray, setting: str, paper: float, ink: float, rng: np.random.Generator
 ) -> np.ndarray:
     """``page`` (grey levels) where ``setting`` puts it: on a sheet on a desk ("desk"), on a dusty scan
-    ("dust") or on ruled paper ("lined"); any other setting leaves it as it is."""
+    ("dust"), on ruled paper ("lined") or on a page with a shadow across it ("shadow"); any other
+    setting leaves it as it is."""
     if setting == "desk":
         return _on_a_desk(page, paper, rng)
     if setting == "dust":
         return _with_dust(page, paper, rng)
     if setting == "lined":
         return _on_lined_paper(page, paper, ink, rng)
+    if setting == "shadow":
+        return _in_shadow(page, paper, rng)
     return page
 
 
@@ -197,6 +204,24 @@ def _on_lined_paper(page: np.ndarray, paper: float, ink: float, rng: np.random.G
     sheet[top : top + side, left : left + side] = np.minimum(under, page)  # the pen over the lines
     turned = Image.fromarray(sheet, mode="F").rotate(rng.uniform(-3, 3), Image.Resampling.BILINEAR)
     return np.asarray(turned, np.float32)[margin : margin + h, margin : margin + w]
+
+
+def _in_shadow(page: np.ndarray, paper: float, rng: np.random.Generator) -> np.ndarray:
+    """``page`` anywhere on a page 1.5-3 times its size, photographed with the edge of a shadow across
+    it in a random direction and place (it may cross the character): the shadowed side 40-80% as
+    bright, its edge sharp half the time and otherwise blurred over 1-4% of the photo's size."""
+    side = page.shape[0]
+    h, w = (int(side * rng.uniform(1.5, 3)) for _ in range(2))
+    photo = np.full((h, w), paper, np.float32)
+    top, left = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
+    photo[top : top + side, left : left + side] = page
+    ys, xs = np.mgrid[0:h, 0:w]
+    angle, y0, x0 = rng.uniform(0, 2 * np.pi), rng.uniform(0, h), rng.uniform(0, w)
+    shade = ((ys - y0) * np.cos(angle) + (xs - x0) * np.sin(angle) > 0).astype(np.float32)
+    if rng.random() < 0.5:
+        blur = ImageFilter.GaussianBlur(max(h, w) * rng.uniform(0.01, 0.04))
+        shade = np.asarray(Image.fromarray(shade * 255).convert("L").filter(blur), np.float32) / 255
+    return photo * (1 - shade * rng.uniform(0.2, 0.6))
 
 
 def score(rec: Recognizer, inputs, groups: list[tuple[str, ...]] | None = None) -> dict:

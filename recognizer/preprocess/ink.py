@@ -2,8 +2,9 @@
 
 Dark ink on light paper, light ink on a dark screen, the alpha of a transparent
 canvas, a phone photo lit unevenly (measured against a paper surface fitted to
-the border) or one that shows the desk around the sheet (measured on the sheet
-only). The lines of ruled paper are taken out last (``lines.py``).
+the border), one with the hard edge of a shadow across it (measured against the
+paper around each pixel) or one that shows the desk around the sheet (measured
+on the sheet only). The lines of ruled paper are taken out last (``lines.py``).
 """
 
 from __future__ import annotations
@@ -40,6 +41,17 @@ SHEET_CONTRAST, PAPER_AREA, PAPER_FILL = 0.2, 0.15, 0.85
 """A photo shows a sheet on a darker desk when a region this much brighter than the paper level read
 from the border (0-1 scale) covers at least this share of the image, and this share of its own
 bounding box and of each of the box's edges."""
+
+
+SHADOW_STEP, SHADOW_BORDER, SHADOW_MIN_SIDE = 0.1, 0.05, 100
+"""A hard shadow across light paper (a phone or a hand between the lamp and the page) is a step in
+the paper's brightness, which no smooth surface follows: when the fitted paper misses the border by
+more than SHADOW_STEP (0-1 scale) along at least SHADOW_BORDER of it, in a photo at least
+SHADOW_MIN_SIDE pixels on each side, the paper is read around each pixel instead (``local_paper``)."""
+
+SHADOW_WINDOW = 5
+"""In a shadowed photo, strokes up to 1/SHADOW_WINDOW of its shorter side wide are read as ink;
+anything wider, such as the shadow, as paper."""
 
 
 def as_float_image(image: np.ndarray) -> np.ndarray:
@@ -105,7 +117,8 @@ def ink_map(image: np.ndarray) -> np.ndarray:
         grey = grey @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
     elif grey.ndim == 3:
         grey = grey[:, :, 0]
-    departure = grey - paper_level(grey)
+    level = paper_level(grey)
+    departure = grey - level
     sheet = paper_region(departure)
     if sheet is not None:
         try:  # the ink on the sheet alone; a sheet with nothing on it falls back to the whole photo
@@ -115,6 +128,8 @@ def ink_map(image: np.ndarray) -> np.ndarray:
             return ink
         except NoInkError:
             pass
+    elif hard_shadow(grey, level):  # a sheet's edge on a desk is a step too: the sheet is found first
+        departure = shadowed_departure(grey)
     return _ink_from(departure)
 
 
@@ -242,6 +257,87 @@ def paper_level(grey: np.ndarray) -> float | np.ndarray:
     if float(np.ptp(coarse)) <= UNEVEN_LIGHT:  # checked on a coarse grid first: most pages are evenly lit
         return level
     return _quadratic(coef, np.arange(h), np.arange(w), scale)
+
+
+def hard_shadow(grey: np.ndarray, level: float | np.ndarray) -> bool:
+    """Whether light paper has a shadow's hard edge across it: ``level`` (``paper_level``'s) misses
+    the border, and the pixels a little inside it, by more than SHADOW_STEP along one stretch of at
+    least SHADOW_BORDER of the border.
+
+    One stretch, because the lines of ruled paper and the ink that touches the border miss it at
+    points; and a little inside as well, because a shadow reaches in where a printed line that runs
+    along the border does not. (A fat stroke along the border may still count; the local paper
+    reads strokes narrower than its window as the fitted one does.)
+    """
+    h, w = grey.shape
+    if min(h, w) < SHADOW_MIN_SIDE:
+        return False
+    ys, xs = _border_pixels(grey.shape)
+    if float(np.percentile(grey[ys, xs], 90)) < 0.5:  # no light paper: light ink on a dark background
+        return False
+    inset = min(h, w) // 25
+    inside = np.clip(ys, inset, h - 1 - inset), np.clip(xs, inset, w - 1 - inset)
+    missed = _misses(grey, level, ys, xs) & _misses(grey, level, *inside)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], missed.astype(np.int8), [0]])))
+    longest = int((edges[1::2] - edges[::2]).max()) if len(edges) else 0  # edges: where stretches start, end
+    return longest >= SHADOW_BORDER * len(ys)
+
+
+def _misses(grey: np.ndarray, level: float | np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """Whether ``level`` misses each pixel at (``ys``, ``xs``) by more than SHADOW_STEP."""
+    fitted = level[ys, xs] if isinstance(level, np.ndarray) else level
+    return np.abs(grey[ys, xs] - fitted) > SHADOW_STEP
+
+
+def shadowed_departure(grey: np.ndarray) -> np.ndarray:
+    """How much darker than its paper each pixel is, as a fraction of the paper's brightness (a
+    shadow dims ink and paper alike), in grey levels of the lit paper; for a photo with a hard shadow.
+
+    Where a shadow narrows to a point at the picture's edge, its tip is narrower than the window,
+    and ``local_paper`` takes it for ink. It is as much darker than the lit paper as the shadow is
+    (the ratio of the border's two paper levels), and solid: such solid patches are paper, and so is
+    any such pixel near the picture's edge, where a sloping edge of the shadow leaves thin slivers.
+    Ink is darker, so this is done only when the shadow is clearly lighter than the darkest ink.
+    """
+    size = (min(grey.shape) // SHADOW_WINDOW) | 1
+    paper = local_paper(grey, size)
+    ratio = grey / np.maximum(paper, 1e-3)
+    values = grey[_border_pixels(grey.shape)]
+    lit = float(np.percentile(values, 90))
+    shade = values[values < lit - SHADOW_STEP]
+    dim = float(np.median(shade)) / lit if len(shade) else 0.0
+    if dim - float(ratio.min()) > 2 * SHADOW_STEP:  # only a shadow clearly lighter than the ink
+        like_shade = np.abs(ratio - dim) < SHADOW_STEP
+        solid = max(3, min(grey.shape) // 40) | 1
+        tip = _windowed(_windowed(like_shade.astype(np.float32), solid, np.minimum), solid, np.maximum) > 0
+        rim = np.ones_like(tip)  # within half a window of the picture's edge, where the edge is
+        rim[size // 2 : -(size // 2), size // 2 : -(size // 2)] = False  # repeated outwards, even slivers
+        ratio[(tip | rim) & like_shade] = 1.0
+    return (ratio - 1.0) * lit
+
+
+def local_paper(grey: np.ndarray, size: int) -> np.ndarray:
+    """The paper's brightness around each pixel, under dark ink: a grey-level closing (the brightest
+    level within a ``size`` x ``size`` window, then the darkest within one around that). Strokes
+    narrower than ``size`` vanish from it, and a shadow's edge, wider, stays where it is."""
+    return _windowed(_windowed(grey, size, np.maximum), size, np.minimum)
+
+
+def _windowed(image: np.ndarray, size: int, op) -> np.ndarray:
+    """``op`` (np.maximum or np.minimum) over the ``size`` x ``size`` window (odd) around each pixel,
+    edges repeated: windows of 1, 2, 4 ... rows and then columns, each from two of the last."""
+    out = image
+    half = size // 2
+    for axis in (0, 1):
+        padded = np.pad(out, [(half, half) if d == axis else (0, 0) for d in (0, 1)], mode="edge")
+        a = np.moveaxis(padded, axis, 0)
+        span = 1
+        while 2 * span <= size:  # a[i] becomes op over the original a[i : i + 2 * span]
+            a = op(a[:-span], a[span:])
+            span *= 2
+        n = out.shape[axis]
+        out = np.moveaxis(op(a[:n], a[size - span : size - span + n]), 0, axis)
+    return out
 
 
 def _quadratic(coef: np.ndarray, ys: np.ndarray, xs: np.ndarray, scale: float) -> np.ndarray:
