@@ -16,6 +16,7 @@ from PIL import Image
 from tests.helpers import load_mnist_sample, load_unipen_sample, sketchpad_value
 
 SKETCH_FILE, SKETCH_PNG, JPEG_FILE = "sketch_800x800.npz", "sketch_800x800.png", "photo_1200x900.jpg"
+SHADOW_JPEG_FILE = "photo_1200x900_shadow.jpg"
 
 
 def unipen_samples(label: str) -> list[dict]:
@@ -38,10 +39,14 @@ def unipen_sketch(sample: dict, canvas: tuple[int, int] = (800, 800), brush: flo
     return sketchpad_value(ink)
 
 
-def paper_photo(ink: np.ndarray, size: tuple[int, int] = (1200, 900), seed: int = 0) -> Image.Image:
+def paper_photo(
+    ink: np.ndarray, size: tuple[int, int] = (1200, 900), seed: int = 0, shadow: bool = False
+) -> Image.Image:
     """``ink`` (white on black, any size) as dark pen on uneven, noisy paper: an RGB photo of ``size``.
 
-    The character fills about half the photo's height, a little off centre.
+    The character fills about half the photo's height, a little off centre. With ``shadow``, the
+    sharp edge of a shadow crosses the page along the character's foot, which takes the slower path of
+    the preprocessing.
     """
     w, h = size
     side = h // 2
@@ -51,6 +56,8 @@ def paper_photo(ink: np.ndarray, size: tuple[int, int] = (1200, 900), seed: int 
     paper = 215 + 25 * (xx / w) - 15 * (yy / h) + rng.normal(0, 4, (h, w))
     top, left = h // 4 - h // 20, w // 2 - side // 2 + w // 25
     paper[top : top + side, left : left + side] *= 1 - 0.8 * glyph
+    if shadow:  # darker by half below a line that rises from left to right, along the foot of a 2
+        paper[yy > 0.8 * h - 0.3 * xx] *= 0.5
     tint = np.array([1.0, 0.97, 0.9], dtype=np.float32)
     rgb = np.clip(paper[:, :, None] * tint, 0, 255).astype(np.uint8)
     return Image.fromarray(rgb, "RGB")
@@ -66,16 +73,22 @@ def encode(image: Image.Image, fmt: str, **params) -> bytes:
 def write_benchmark_inputs(folder: Path) -> None:
     """Save the inputs every latency figure uses, so that each benchmark process reads the very same ones:
     the first UniPen "7" drawn on an 800x800 sketchpad (as a value and as the PNG a browser would
-    upload) and an MNIST "2" photographed on paper as a 1200x900 JPEG."""
+    upload) and an MNIST "2" photographed on paper as a 1200x900 JPEG, without and with a shadow."""
     sketch = unipen_sketch(unipen_samples("7")[0])
     np.savez(folder / SKETCH_FILE, background=sketch["background"], layer=sketch["layers"][0],
              composite=sketch["composite"])
     Image.fromarray(sketch["composite"], "RGBA").save(folder / SKETCH_PNG)
-    (folder / JPEG_FILE).write_bytes(encode(paper_photo(mnist_digit(2)), "JPEG", quality=85))
+    for name, shadow in ((JPEG_FILE, False), (SHADOW_JPEG_FILE, True)):
+        (folder / name).write_bytes(encode(paper_photo(mnist_digit(2), shadow=shadow), "JPEG", quality=85))
 
 
 def read_benchmark_inputs(folder: Path) -> dict[str, Any]:
-    """{"sketch_800x800": sketchpad value, "jpeg_1200x900": JPEG path}, as write_benchmark_inputs saved."""
+    """{"sketch_800x800": sketchpad value, "jpeg_1200x900" and "jpeg_1200x900_shadow": JPEG paths}, as
+    write_benchmark_inputs saved them."""
     with np.load(folder / SKETCH_FILE) as z:
         sketch = {"background": z["background"], "layers": [z["layer"]], "composite": z["composite"]}
-    return {"sketch_800x800": sketch, "jpeg_1200x900": str(folder / JPEG_FILE)}
+    return {
+        "sketch_800x800": sketch,
+        "jpeg_1200x900": str(folder / JPEG_FILE),
+        "jpeg_1200x900_shadow": str(folder / SHADOW_JPEG_FILE),
+    }

@@ -59,7 +59,11 @@ def main(folder: Path, reps: int) -> dict[str, Any]:
         return model.predict(x, verbose=0)
 
     inputs = read_benchmark_inputs(folder)
-    decoders = {"sketch_800x800": lambda v: Image.fromarray(v["composite"]), "jpeg_1200x900": open_file}
+    decoders = {
+        "sketch_800x800": lambda v: Image.fromarray(v["composite"]),
+        "jpeg_1200x900": open_file,
+        "jpeg_1200x900_shadow": open_file,
+    }
     baseline = {}
     for name, value in inputs.items():
         baseline[name] = staged_latency([decoders[name], naive_28, keras_predict], value, reps)

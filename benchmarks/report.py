@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-INPUT_TITLES = {"sketch_800x800": "800x800 sketch", "jpeg_1200x900": "1200x900 JPEG"}
+INPUT_TITLES = {
+    "sketch_800x800": "800x800 sketch",
+    "jpeg_1200x900": "1200x900 JPEG",
+    "jpeg_1200x900_shadow": "1200x900 JPEG, a shadow's edge across it",
+}
 
 
 def ms(stats: dict | None, key: str = "p50") -> str:

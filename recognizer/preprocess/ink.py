@@ -295,9 +295,11 @@ def shadowed_departure(grey: np.ndarray) -> np.ndarray:
 
     Where a shadow narrows to a point at the picture's edge, its tip is narrower than the window,
     and ``local_paper`` takes it for ink. It is as much darker than the lit paper as the shadow is
-    (the ratio of the border's two paper levels), and solid: such solid patches are paper, and so is
-    any such pixel near the picture's edge, where a sloping edge of the shadow leaves thin slivers.
-    Ink is darker, so this is done only when the shadow is clearly lighter than the darkest ink.
+    (the ratio of the border's two paper levels), its local paper is the lit one, and it is solid:
+    such solid patches are paper, and so is any such pixel near the picture's edge, where a sloping
+    edge of the shadow leaves thin slivers. Ink is darker, so this is done only when the shadow is
+    clearly lighter than the darkest ink. (A stroke that runs along the shadow's edge can have the
+    shadow's paper for its own, and a ratio like the shadow's: it is not a tip, and is kept.)
     """
     size = (min(grey.shape) // SHADOW_WINDOW) | 1
     paper = local_paper(grey, size)
@@ -307,7 +309,7 @@ def shadowed_departure(grey: np.ndarray) -> np.ndarray:
     shade = values[values < lit - SHADOW_STEP]
     dim = float(np.median(shade)) / lit if len(shade) else 0.0
     if dim - float(ratio.min()) > 2 * SHADOW_STEP:  # only a shadow clearly lighter than the ink
-        like_shade = np.abs(ratio - dim) < SHADOW_STEP
+        like_shade = (np.abs(ratio - dim) < SHADOW_STEP) & (paper > lit * (1 + dim) / 2)
         solid = max(3, min(grey.shape) // 40) | 1
         tip = _windowed(_windowed(like_shade.astype(np.float32), solid, np.minimum), solid, np.maximum) > 0
         rim = np.ones_like(tip)  # within half a window of the picture's edge, where the edge is
