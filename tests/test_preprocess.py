@@ -213,8 +213,8 @@ def test_a_stroke_along_a_shadows_edge_is_kept():
 
 def test_the_local_paper_keeps_a_shadows_edge_and_drops_thin_strokes():
     """The paper around each pixel: strokes narrower than the window vanish from it, and the edge of
-    a shadow, wider than the window, stays where it is. Only where a stroke meets the edge, within
-    half a window of it, does a sliver of the stroke pass for shadow."""
+    a shadow, wider than the window, stays where it is. Only where a stroke meets the edge, close to
+    it (within 15 px here, with a 21 px window), does a sliver of the stroke pass for shadow."""
     light = shadowed((200, 300), 0.5, 0.3, 0.05)
     paper = 0.9 * light
     page = paper.copy()
