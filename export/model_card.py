@@ -11,8 +11,19 @@ from pathlib import Path
 MODELS = Path(__file__).resolve().parent.parent / "models"
 
 
-KINDS = ("sketch", "scan", "photo", "desk", "dust", "lined", "faint", "shadow")
-"""The kinds of input of ``python -m training.evaluate``, in the table's order."""
+KINDS = {
+    "sketch": "sketch (exact / case-insens.)",
+    "scan": "scan (exact / case-insens.)",
+    "photo": "photo, uneven light",
+    "desk": "photo of a sheet on a desk",
+    "dust": "scan with dust on it",
+    "lined": "photo on ruled or squared paper",
+    "faint": "faint ink (pencil), grainy photo",
+    "shadow": "photo with a shadow's edge across it",
+}
+"""The kinds of input of ``python -m training.evaluate``, in the table's order, with their column titles."""
+COLUMNS = ["model", "classes", "arch", "size", "test set", "float", "int8", "int8 case-insens.",
+           *KINDS.values()]
 
 
 def pct(value: float | None) -> str:
@@ -20,13 +31,7 @@ def pct(value: float | None) -> str:
 
 
 def table(models_dir: Path = MODELS) -> str:
-    rows = [
-        "| model | classes | arch | size | test set | float | int8 | int8 case-insens. "
-        "| sketch (exact / case-insens.) | scan (exact / case-insens.) | photo, uneven light "
-        "| photo of a sheet on a desk | scan with dust on it | photo on ruled or squared paper "
-        "| faint ink (pencil), grainy photo | photo with a shadow's edge across it |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
+    rows = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     for name in ("digits", "letters", "characters"):
         path = models_dir / f"{name}.json"
         if not path.exists():

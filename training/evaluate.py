@@ -169,14 +169,25 @@ def _on_a_desk(page: np.ndarray, paper: float, rng: np.random.Generator) -> np.n
     return photo
 
 
+def _anywhere_on(
+    page: np.ndarray, paper: float, times: tuple[float, float], rng: np.random.Generator
+) -> np.ndarray:
+    """``page`` (square) anywhere on a sheet of ``paper`` whose height and width are each ``times``
+    (a range) its side."""
+    side = page.shape[0]
+    h, w = (int(side * rng.uniform(*times)) for _ in range(2))
+    sheet = np.full((h, w), paper, np.float32)
+    top, left = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
+    sheet[top : top + side, left : left + side] = page
+    return sheet
+
+
 def _with_dust(page: np.ndarray, paper: float, rng: np.random.Generator) -> np.ndarray:
     """``page`` anywhere on a scan 2-4 times its size, with 3-15 specks of dust (grey 20-150, up to
     4% of the character's size across) anywhere on the scan."""
     side = page.shape[0]
-    h, w = (int(side * rng.uniform(2, 4)) for _ in range(2))
-    scan = np.full((h, w), paper, np.float32)
-    top, left = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
-    scan[top : top + side, left : left + side] = page
+    scan = _anywhere_on(page, paper, (2, 4), rng)
+    h, w = scan.shape
     ys, xs = np.ogrid[:h, :w]
     for _ in range(int(rng.integers(3, 16))):
         radius, y, x = rng.uniform(1, max(1.5, 0.02 * side)), rng.uniform(0, h), rng.uniform(0, w)
@@ -210,11 +221,8 @@ def _in_shadow(page: np.ndarray, paper: float, rng: np.random.Generator) -> np.n
     """``page`` anywhere on a page 1.5-3 times its size, photographed with the edge of a shadow across
     it in a random direction and place (it may cross the character): the shadowed side 40-80% as
     bright, its edge sharp half the time and otherwise blurred over 1-4% of the photo's size."""
-    side = page.shape[0]
-    h, w = (int(side * rng.uniform(1.5, 3)) for _ in range(2))
-    photo = np.full((h, w), paper, np.float32)
-    top, left = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
-    photo[top : top + side, left : left + side] = page
+    photo = _anywhere_on(page, paper, (1.5, 3), rng)
+    h, w = photo.shape
     ys, xs = np.mgrid[0:h, 0:w]
     angle, y0, x0 = rng.uniform(0, 2 * np.pi), rng.uniform(0, h), rng.uniform(0, w)
     shade = ((ys - y0) * np.cos(angle) + (xs - x0) * np.sin(angle) > 0).astype(np.float32)

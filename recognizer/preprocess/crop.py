@@ -65,7 +65,7 @@ def character_box(
     top, bottom, left, right = _mask_bbox(mask)
     mask = mask[top : bottom + 1, left : right + 1]
     for _ in range(2):
-        columns, rows = _runs(_profile(mask, 0)), _runs(_profile(mask, 1))
+        columns, rows = runs(_profile(mask, 0)), runs(_profile(mask, 1))
         if len(columns) == len(rows) == 1:  # no empty line across the ink: nothing stands apart
             break
         size = max(_core_length(columns), _core_length(rows))
@@ -79,7 +79,7 @@ def character_box(
             aside.append(max(SPECK_GAP * size, min(DOT_SLANT * rise, reach)))
         c0, c1 = _kept_span(columns, core, aside, SPECK_GAP * size)
         mask = mask[:, c0 : c1 + 1]
-        rows = _runs(_profile(mask, 1))
+        rows = runs(_profile(mask, 1))
         core = _heaviest(rows)
         above_below = [
             _reach_above(mask[r.start : r.end + 1], r, size, keep_dots) if k < core else SPECK_GAP * size
@@ -98,12 +98,12 @@ def _reach_above(part: np.ndarray, run: _Run, size: int, keep_dots: bool) -> flo
     run's lines as rows."""
     if keep_dots:
         return DOT_GAP * size
-    longest = max(run.end - run.start + 1, _core_length(_runs(_profile(part, 0))))
+    longest = max(run.end - run.start + 1, _core_length(runs(_profile(part, 0))))
     return (DOT_GAP if longest >= STROKE_LENGTH * size else SPECK_GAP) * size
 
 
-def _runs(profile: np.ndarray) -> list[_Run]:
-    """The runs of non-zero values in ``profile`` (ink per row or per column)."""
+def runs(profile: np.ndarray) -> list[_Run]:
+    """The runs of non-zero values in ``profile`` (ink per row or per column, or any 1-d array)."""
     edges = np.diff(np.concatenate([[0], (profile > 0).astype(np.int8), [0]]))
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
     cumulative = np.concatenate([[0], np.cumsum(profile)])
@@ -176,7 +176,7 @@ def several_characters(
     kept = mask[top : bottom + 1, left : right + 1]
     height = bottom - top + 1
     groups: list[list[_Run]] = []  # the column runs, split where the gap between them is wide
-    for run in _runs(_profile(kept, 0)):
+    for run in runs(_profile(kept, 0)):
         if not groups or run.start - groups[-1][-1].end - 1 >= APART * height:
             groups.append([])
         groups[-1].append(run)
@@ -191,9 +191,9 @@ def several_characters(
     if np.count_nonzero(mask) - kept_mass < BESIDE * kept_mass:  # the usual case, and a quick test
         return False
     mask[top : bottom + 1, left : right + 1] = False  # what the crop left out
-    for columns in _runs(_profile(mask, 0)):
+    for columns in runs(_profile(mask, 0)):
         part = mask[:, columns.start : columns.end + 1]
-        for rows in _runs(_profile(part, 1)):
+        for rows in runs(_profile(part, 1)):
             if rows.mass >= BESIDE * kept_mass and rows.end - rows.start + 1 >= height / 2:
                 return True
     return False

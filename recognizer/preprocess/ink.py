@@ -12,7 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from recognizer.errors import InvalidImageError, NoInkError
+from recognizer.preprocess.crop import runs
 from recognizer.preprocess.lines import without_printed_lines
+from recognizer.preprocess.strokes import windowed
 
 MIN_CONTRAST = 0.08
 """Below this difference between ink and background (on a 0-1 scale, about 20 grey levels), once any
@@ -278,8 +280,7 @@ def hard_shadow(grey: np.ndarray, level: float | np.ndarray) -> bool:
     inset = min(h, w) // 25
     inside = np.clip(ys, inset, h - 1 - inset), np.clip(xs, inset, w - 1 - inset)
     missed = _misses(grey, level, ys, xs) & _misses(grey, level, *inside)
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], missed.astype(np.int8), [0]])))
-    longest = int((edges[1::2] - edges[::2]).max()) if len(edges) else 0  # edges: where stretches start, end
+    longest = max((run.end - run.start + 1 for run in runs(missed)), default=0)
     return longest >= SHADOW_BORDER * len(ys)
 
 
@@ -311,7 +312,7 @@ def shadowed_departure(grey: np.ndarray) -> np.ndarray:
     if dim - float(ratio.min()) > 2 * SHADOW_STEP:  # only a shadow clearly lighter than the ink
         like_shade = (np.abs(ratio - dim) < SHADOW_STEP) & (paper > lit * (1 + dim) / 2)
         solid = max(3, min(grey.shape) // 40) | 1
-        tip = _windowed(_windowed(like_shade.astype(np.float32), solid, np.minimum), solid, np.maximum) > 0
+        tip = windowed(windowed(like_shade.astype(np.float32), solid, np.minimum), solid, np.maximum) > 0
         rim = np.ones_like(tip)  # within half a window of the picture's edge, where the edge is
         rim[size // 2 : -(size // 2), size // 2 : -(size // 2)] = False  # repeated outwards, even slivers
         ratio[(tip | rim) & like_shade] = 1.0
@@ -322,24 +323,7 @@ def local_paper(grey: np.ndarray, size: int) -> np.ndarray:
     """The paper's brightness around each pixel, under dark ink: a grey-level closing (the brightest
     level within a ``size`` x ``size`` window, then the darkest within one around that). Strokes
     narrower than ``size`` vanish from it, and a shadow's edge, wider, stays where it is."""
-    return _windowed(_windowed(grey, size, np.maximum), size, np.minimum)
-
-
-def _windowed(image: np.ndarray, size: int, op) -> np.ndarray:
-    """``op`` (np.maximum or np.minimum) over the ``size`` x ``size`` window (odd) around each pixel,
-    edges repeated: windows of 1, 2, 4 ... rows and then columns, each from two of the last."""
-    out = image
-    half = size // 2
-    for axis in (0, 1):
-        padded = np.pad(out, [(half, half) if d == axis else (0, 0) for d in (0, 1)], mode="edge")
-        a = np.moveaxis(padded, axis, 0)
-        span = 1
-        while 2 * span <= size:  # a[i] becomes op over the original a[i : i + 2 * span]
-            a = op(a[:-span], a[span:])
-            span *= 2
-        n = out.shape[axis]
-        out = np.moveaxis(op(a[:n], a[size - span : size - span + n]), 0, axis)
-    return out
+    return windowed(windowed(grey, size, np.maximum), size, np.minimum)
 
 
 def _quadratic(coef: np.ndarray, ys: np.ndarray, xs: np.ndarray, scale: float) -> np.ndarray:
