@@ -20,6 +20,7 @@ KINDS = {
     "lined": "photo on ruled or squared paper",
     "faint": "faint ink (pencil), grainy photo",
     "shadow": "photo with a shadow's edge across it",
+    "form": "in a box or on a line of a form",
 }
 """The kinds of input of ``python -m training.evaluate``, in the table's order, with their column titles."""
 COLUMNS = ["model", "classes", "arch", "size", "test set", "float", "int8", "int8 case-insens.",

@@ -18,6 +18,7 @@ Kinds of input, all through the public ``Recognizer.predict``:
   photographed with a grain of 3-8 grey levels;
 - shadow: and again, photographed on a page 1.5-3 times their size with the edge of a shadow (a
   phone's or a hand's) across it;
+- form: and again, written in a box or on a line printed on a form, as dark as the pen or nearly;
 - mnist: the official MNIST test set (digits only), as 28x28 arrays;
 - with --brush-grid N: N of the sketches again, at each pair of character
   height and brush width in a fixed grid, centred on the canvas;
@@ -91,7 +92,7 @@ def brush_grid(
 
 SCAN_KINDS = {
     "scan": "scan", "photo": "lamp", "desk": "desk", "dust": "dust", "lined": "lined", "faint": "faint",
-    "shadow": "shadow",
+    "shadow": "shadow", "form": "form",
 }
 """Each scan and photo column of the results, and the ``scans`` setting that makes it."""
 
@@ -107,9 +108,10 @@ def scans(x: np.ndarray, labels: list[str], rng: np.random.Generator, setting: s
     "faint": faint ink (a pencil), 25-60 grey levels darker than the paper, with a grain (noise) of 3-8
     grey levels where the others have 6 and ink at least 130 levels darker.
     "shadow": the character (40-400 px) photographed with a shadow's edge across the page (``_in_shadow``).
+    "form": the character (40-400 px) in a box or on a line printed on a form (``_on_a_form``).
     """
     for image, label in zip(x, labels):
-        side = int(rng.uniform(40, 400 if setting in ("dust", "lined", "shadow") else 1200))
+        side = int(rng.uniform(40, 400 if setting in ("dust", "lined", "shadow", "form") else 1200))
         big = np.asarray(
             Image.fromarray(255 - image).resize((side, side), Image.Resampling.BICUBIC), np.float32
         )
@@ -131,7 +133,7 @@ def on_paper(
 ) -> np.ndarray:
     """``page`` (grey levels) where ``setting`` puts it: on a sheet on a desk ("desk"), on a dusty scan
     ("dust"), on ruled paper ("lined") or on a page with a shadow across it ("shadow"); any other
-    setting leaves it as it is."""
+    setting leaves it as it is; "form" puts it in a printed box or on a printed line."""
     if setting == "desk":
         return _on_a_desk(page, paper, rng)
     if setting == "dust":
@@ -140,6 +142,8 @@ def on_paper(
         return _on_lined_paper(page, paper, ink, rng)
     if setting == "shadow":
         return _in_shadow(page, paper, rng)
+    if setting == "form":
+        return _on_a_form(page, paper, ink, rng)
     return page
 
 
@@ -211,10 +215,48 @@ def _on_lined_paper(page: np.ndarray, paper: float, ink: float, rng: np.random.G
         for x in np.arange(rng.uniform(0, spacing), sheet.shape[1], spacing):
             sheet[:, int(x) : int(x) + thick] = line
     top, left = margin + int(rng.integers(0, h - side + 1)), margin + int(rng.integers(0, w - side + 1))
+    return _written_and_turned(sheet, page, (top, left), margin, rng)
+
+
+def _written_and_turned(
+    sheet: np.ndarray, page: np.ndarray, at: tuple[int, int], margin: int, rng: np.random.Generator
+) -> np.ndarray:
+    """``page`` written over the printed ``sheet`` at ``at`` (the pen darkens, never lightens), the sheet
+    turned by up to 3 degrees either way, and ``margin`` cropped off every side."""
+    (top, left), side = at, page.shape[0]
     under = sheet[top : top + side, left : left + side]
-    sheet[top : top + side, left : left + side] = np.minimum(under, page)  # the pen over the lines
+    sheet[top : top + side, left : left + side] = np.minimum(under, page)
     turned = Image.fromarray(sheet, mode="F").rotate(rng.uniform(-3, 3), Image.Resampling.BILINEAR)
-    return np.asarray(turned, np.float32)[margin : margin + h, margin : margin + w]
+    return np.asarray(turned, np.float32)[margin:-margin, margin:-margin]
+
+
+def _on_a_form(page: np.ndarray, paper: float, ink: float, rng: np.random.Generator) -> np.ndarray:
+    """``page`` written on a printed form, photographed: half the time in a box whose inside is 1.1-1.6
+    times the character's size, otherwise on a line 1.3-3 times its size long, drawn at 75-100% of
+    the character's height (so the foot of a 2, say, may touch or cross it). The print is 70-100% as
+    dark as the pen and 0.5-2% of the character's size thick; the photo shows a margin of 5-60% of the
+    character's size around it and may be turned by up to 3 degrees."""
+    side = page.shape[0]
+    thick = max(1, int(round(side * rng.uniform(0.005, 0.02))))
+    grey = paper - rng.uniform(0.7, 1.0) * (paper - ink)
+    boxed = rng.random() < 0.5
+    if boxed:
+        ih, iw = (int(side * rng.uniform(1.1, 1.6)) for _ in range(2))
+    else:
+        ih, iw = side, int(side * rng.uniform(1.3, 3))
+    m = int(side * rng.uniform(0.05, 0.6)) + thick  # the photo's margin around the box or line
+    margin = (ih + iw) // 10 + 1  # paper beyond the photo, so that turning it leaves no bare corners
+    sheet = np.full((ih + 2 * (m + margin), iw + 2 * (m + margin)), paper, np.float32)
+    top, left = m + margin, m + margin  # the inside of the box, or the line's extent
+    if boxed:
+        sheet[top - thick : top + ih + thick, left - thick : left + iw + thick] = grey
+        sheet[top : top + ih, left : left + iw] = paper
+        at = top + int(rng.integers(0, ih - side + 1)), left + int(rng.integers(0, iw - side + 1))
+    else:
+        y = top + int(side * rng.uniform(0.75, 1.0))
+        sheet[y : y + thick, left : left + iw] = grey
+        at = top, left + int(rng.integers(0, iw - side + 1))
+    return _written_and_turned(sheet, page, at, margin, rng)
 
 
 def _in_shadow(page: np.ndarray, paper: float, rng: np.random.Generator) -> np.ndarray:

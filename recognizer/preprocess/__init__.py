@@ -9,7 +9,7 @@ strokes about 2-3 px wide, fitted into 20x20 and centred on its centre of mass.
 Its steps live in four modules, in the order they run:
 
 - ``ink.py``: where the ink is, whatever the polarity, paper or light;
-- ``lines.py``: the printed lines of ruled or squared paper, taken out;
+- ``lines.py``: the printed lines of ruled or squared paper, and of forms, taken out;
 - ``crop.py``: where the character is, less specks of dust and stray dots;
 - ``strokes.py``: the working copy, its strokes brought to MNIST's width.
 
@@ -34,7 +34,7 @@ from recognizer.preprocess.ink import (
     paper_region,
     without_grain,
 )
-from recognizer.preprocess.lines import printed_lines, without_printed_lines
+from recognizer.preprocess.lines import printed_lines, without_form_lines, without_printed_lines
 from recognizer.preprocess.strokes import (
     MARGIN,
     TARGET_STROKE,
@@ -75,6 +75,7 @@ __all__ = [
     "stroke_width",
     "to_model_input",
     "without_grain",
+    "without_form_lines",
     "without_printed_lines",
 ]
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from recognizer.errors import InvalidImageError, NoInkError
 from recognizer.preprocess.crop import runs
-from recognizer.preprocess.lines import without_printed_lines
+from recognizer.preprocess.lines import without_form_lines, without_printed_lines
 from recognizer.preprocess.strokes import windowed
 
 MIN_CONTRAST = 0.08
@@ -143,7 +143,7 @@ def _ink_from(departure: np.ndarray) -> np.ndarray:
     ink = without_grain(departure)
     if -float(ink.min()) >= float(ink.max()):  # the ink departs most in the darker direction
         np.negative(ink, out=ink)
-    return without_printed_lines(_normalise_contrast(ink))
+    return without_form_lines(without_printed_lines(_normalise_contrast(ink)))
 
 
 def without_grain(departure: np.ndarray) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from recognizer.preprocess.strokes import resize
@@ -97,3 +99,171 @@ def _columns_inside(starts: np.ndarray, slope: float, shape: tuple[int, int]) ->
     x = np.arange(w)[None, :]
     inside = ((starts[:, None] + x * slope >= 0) & (starts[:, None] + x * slope <= h - 1)).sum(axis=1)
     return np.where(inside >= w / 2, inside, np.inf)
+
+
+FORM_LINE, FORM_OVERHANG, FORM_SIDE = 1.3, 0.05, 0.4
+"""Lines printed on a form: a line to write on, under the character, or the four sides of a box
+around it. Each is thin and straight, at least FORM_LINE times as long as the character is big, and
+runs on past it at both ends by at least FORM_OVERHANG of the character's size. The character lies
+mostly on one side of it (no more than FORM_SIDE of its ink on the other: the foot of a 7 or the tail
+of a g may hang below the line it is written on), and touches it only by sitting on the line under
+it. No stroke of a character is all of that: the bar of a T or a 7 is over the rest, and about as
+long as the character is tall, and the stem of a 1, a d or a 4 is beside the rest of it, but never
+on all four sides."""
+
+_FORM_SIZE, _FORM_TILT, _FORM_GAP = 128, 6, 2
+
+
+class _Segment(NamedTuple):
+    """A thin straight run of ink on the small copy, from column ``start`` to ``stop``, its centre at
+    row ``offset + column * slope``; on the transposed copy when ``transposed`` (a line down the page)."""
+
+    transposed: bool
+    slope: float
+    offset: float
+    start: int
+    stop: int
+
+    @property
+    def length(self) -> int:
+        return self.stop - self.start + 1
+
+    def across(self, ys: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """How far each pixel (ys, xs) of the small copy lies from this line's centre, across it
+        (negative: over it, or left of it), and its column along it."""
+        rows, columns = (xs, ys) if self.transposed else (ys, xs)
+        return rows - (self.offset + columns * self.slope), columns
+
+
+_HALF_STRIPE = 2.5
+"""Half the width, in pixels of the small copy, of the stripe that a line is taken out of: a line
+as thick as a stroke, and a pixel more on each side for a slope that is not quite right."""
+
+
+def without_form_lines(ink: np.ndarray) -> np.ndarray:
+    """``ink`` with the lines printed on a form taken out (see FORM_LINE), in place.
+
+    The lines are found on a small copy: the longest thin straight runs of ink, across or down,
+    at the tilt (up to _FORM_TILT degrees) that lines them up best. They are taken out only if what
+    is left without them is a character beside which they are form lines. Where a stroke crosses
+    or touches a line, the line is left, so the stroke keeps its piece.
+    """
+    h, w = ink.shape
+    if min(h, w) < 32:  # training images (28 px) and icons: nothing printed to take out
+        return ink
+    scale = min(1.0, _FORM_SIZE / max(h, w))
+    small = resize(ink, max(1, round(h * scale)), max(1, round(w * scale))) > 0.02
+    segments = _straight_runs(small, False) + _straight_runs(small.T, True)
+    for segment in form_lines(small, segments):
+        _clear(ink.T if segment.transposed else ink, segment, scale)
+    return ink
+
+
+def form_lines(small: np.ndarray, segments: list[_Segment]) -> list[_Segment]:
+    """The fewest of the longest ``segments`` that are lines under, or a box around, what is left
+    (see FORM_LINE); none when there are no such lines, as in every picture of a character alone.
+
+    The longest come first: a box's four sides are tried together, because with any one of them
+    left in, what is left is as big as the box.
+    """
+    ordered = sorted(segments, key=lambda s: -s.length)
+    ys, xs = np.nonzero(small)
+    left = np.ones(ys.size, bool)
+    for j, segment in enumerate(ordered):
+        distance, columns = segment.across(ys, xs)
+        left &= ~((np.abs(distance) <= _HALF_STRIPE) & (columns >= segment.start) & (columns <= segment.stop))
+        if np.count_nonzero(left) < 8:
+            return []
+        sides = {_side(s, ys[left], xs[left]) for s in ordered[: j + 1]}
+        if sides == {"under"} or sides == {"under", "over", "left", "right"}:
+            return ordered[: j + 1]
+    return []
+
+
+def _side(segment: _Segment, ys: np.ndarray, xs: np.ndarray) -> str | None:
+    """Where ``segment`` lies as a form's line beside the character whose ink is at (ys, xs): "under",
+    "over", "left" or "right" of it; None when it is no such line (see FORM_LINE)."""
+    distance, columns = segment.across(ys, xs)
+    first, last = np.percentile(columns, [1, 99])
+    near, far = np.percentile(distance, [1, 99])
+    size = max(last - first, far - near) + 1
+    past = FORM_OVERHANG * size
+    if segment.length < FORM_LINE * size or segment.start > first - past or segment.stop < last + past:
+        return None
+    before, after = np.count_nonzero(distance < 0), np.count_nonzero(distance > 0)
+    if min(before, after) > FORM_SIDE * distance.size:
+        return None
+    side = (("over", "under"), ("left", "right"))[int(segment.transposed)][int(before > after)]
+    along = (columns >= segment.start) & (columns <= segment.stop)
+    touching = np.count_nonzero(along & (np.abs(distance) <= _HALF_STRIPE + 1))
+    return side if side == "under" or touching <= max(2, 0.01 * distance.size) else None
+
+
+def _straight_runs(small: np.ndarray, transposed: bool) -> list[_Segment]:
+    """The long thin straight runs of ink across ``small`` (at least a fifth of its width).
+
+    They are looked for at the tilt at which two neighbouring bands cross the most columns with
+    ink, as a thin printed line does when the tilt is right, in stripes of three bands, with gaps
+    of up to _FORM_GAP pixels (a JPEG's or a scan's dropouts). A run is thin when, along most of
+    it, there is no ink two bands away on either side. Of runs in touching stripes, the longest
+    stands for them all, and its centre line is then fitted to its ink: whole degrees of tilt
+    leave a long line drifting across the bands.
+    """
+    ys, xs = np.nonzero(small)
+    w = small.shape[1]
+    if xs.size < 8:
+        return []
+    best = None
+    for angle in sorted(range(-_FORM_TILT, _FORM_TILT + 1), key=abs):
+        slope = float(np.tan(np.radians(angle)))
+        bands = np.rint(ys - xs * slope + w * max(slope, 0.0)).astype(np.int64)  # from 0
+        inked = np.zeros((int(bands.max()) + 7, w), bool)
+        inked[bands + 2, xs] = True  # two empty bands before the first, and four after the last
+        reach = int((inked[1:] | inked[:-1]).sum(axis=1).max())  # columns: a fat stroke counts no more
+        if best is None or reach > best[0]:
+            best = reach, bands, inked
+    _, bands, inked = best
+    cover = np.pad(inked[2:-4] | inked[3:-3] | inked[4:-2], ((0, 0), (0, _FORM_GAP)))  # bands k..k+2
+    beside = np.cumsum(np.pad(inked[:-6] | inked[6:], ((0, 0), (1, 0))), axis=1)  # bands k-2, k+4
+    grown = cover.copy()  # a closing along each row, so that gaps of up to _FORM_GAP are filled
+    for d in range(1, _FORM_GAP + 1):
+        grown[:, d:] |= cover[:, :-d]
+    closed = grown.copy()
+    for d in range(1, _FORM_GAP + 1):
+        closed[:, :-d] &= grown[:, d:]
+    edges = np.diff(np.pad(closed[:, :w], ((0, 0), (1, 1))).astype(np.int8), axis=1)
+    found = []
+    for (band, start), (_, stop) in zip(np.argwhere(edges == 1), np.argwhere(edges == -1)):
+        thin = beside[band, stop] - beside[band, start] <= (stop - start) / 2
+        if stop - start >= max(8, w / 5) and thin:
+            found.append((int(band), int(start), int(stop) - 1))
+    kept = []
+    for band, start, stop in sorted(found, key=lambda run: run[1] - run[2]):
+        if not any(abs(band - b) <= 2 and start <= e and s <= stop for b, s, e in kept):
+            kept.append((band, start, stop))
+    segments = []
+    for band, start, stop in kept:
+        on = (bands >= band) & (bands <= band + 2) & (xs >= start) & (xs <= stop)
+        slope, offset = np.polyfit(xs[on], ys[on], 1) if np.ptp(xs[on]) > 0 else (0.0, float(ys[on].mean()))
+        segments.append(_Segment(transposed, float(slope), float(offset), start, stop))
+    return segments
+
+
+def _clear(image: np.ndarray, segment: _Segment, scale: float) -> None:
+    """Clear ``segment`` (found on the copy at ``scale``) from ``image``, in place, in every column
+    where the line is alone: where it holds more ink than the line's usual width, a stroke crosses
+    or touches it, and it stays."""
+    h, w = image.shape
+    first = max(0, int(np.floor(segment.start / scale)))
+    last = min(w - 1, int(np.ceil((segment.stop + 1) / scale)))
+    columns = np.arange(first, last + 1)
+    centre = (segment.offset + ((columns + 0.5) * scale - 0.5) * segment.slope + 0.5) / scale - 0.5
+    half = int(np.ceil(_HALF_STRIPE / scale))
+    rows = np.rint(centre)[:, None].astype(np.int64) + np.arange(-half, half + 1)[None, :]
+    inside = (rows >= 0) & (rows < h)
+    rows = np.clip(rows, 0, h - 1)
+    values = image[rows, columns[:, None]] * inside
+    width = (values > 0.3).sum(axis=1)
+    alone = width <= np.median(width[width > 0]) + 2 if (width > 0).any() else width > 0
+    rows, cols = rows[alone], np.broadcast_to(columns[:, None], rows.shape)[alone]
+    image[rows[inside[alone]], cols[inside[alone]]] = 0.0
