@@ -101,15 +101,16 @@ def _columns_inside(starts: np.ndarray, slope: float, shape: tuple[int, int]) ->
     return np.where(inside >= w / 2, inside, np.inf)
 
 
-FORM_LINE, FORM_OVERHANG, FORM_SIDE = 1.3, 0.05, 0.4
+FORM_LINE, FORM_OVERHANG, FORM_SIDE, FORM_FREE_END = 1.3, 0.05, 0.4, 0.25
 """Lines printed on a form: a line to write on, under the character, or the four sides of a box
 around it. Each is thin and straight, at least FORM_LINE times as long as the character is big, and
 runs on past it at both ends by at least FORM_OVERHANG of the character's size. The character lies
 mostly on one side of it (no more than FORM_SIDE of its ink on the other: the foot of a 7 or the tail
-of a g may hang below the line it is written on), and touches it only by sitting on the line under
-it. No stroke of a character is all of that: the bar of a T or a 7 is over the rest, and about as
-long as the character is tall, and the stem of a 1, a d or a 4 is beside the rest of it, but never
-on all four sides."""
+of a g may hang below the line it is written on). It touches a box not at all, and a line under it
+only FORM_FREE_END of its size or more from either end of the line. No stroke of a character is all
+of that: the bar of a T or a 7 is over the rest, and about as long as the character is tall; the stem
+of a 1, a d or a 4 is beside the rest, but never on all four sides; and the long foot of a 2 or a Z
+is joined to the rest at one end."""
 
 _FORM_SIZE, _FORM_TILT, _FORM_GAP = 128, 6, 2
 
@@ -195,8 +196,13 @@ def _side(segment: _Segment, ys: np.ndarray, xs: np.ndarray) -> str | None:
         return None
     side = (("over", "under"), ("left", "right"))[int(segment.transposed)][int(before > after)]
     along = (columns >= segment.start) & (columns <= segment.stop)
-    touching = np.count_nonzero(along & (np.abs(distance) <= _HALF_STRIPE + 1))
-    return side if side == "under" or touching <= max(2, 0.01 * distance.size) else None
+    touching = columns[along & (np.abs(distance) <= _HALF_STRIPE + 1)]  # just outside the stripe
+    if side != "under":
+        return side if touching.size <= max(2, 0.01 * distance.size) else None
+    free = FORM_FREE_END * size  # a line's ends are free: the foot of a 2 or a Z is not
+    if touching.size and (touching.min() - free < segment.start or touching.max() + free > segment.stop):
+        return None
+    return side
 
 
 def _straight_runs(small: np.ndarray, transposed: bool) -> list[_Segment]:
@@ -250,20 +256,43 @@ def _straight_runs(small: np.ndarray, transposed: bool) -> list[_Segment]:
 
 
 def _clear(image: np.ndarray, segment: _Segment, scale: float) -> None:
-    """Clear ``segment`` (found on the copy at ``scale``) from ``image``, in place, in every column
-    where the line is alone: where it holds more ink than the line's usual width, a stroke crosses
-    or touches it, and it stays."""
+    """Clear ``segment`` (found on the copy at ``scale``) from ``image``, in place.
+
+    Where the line is alone in its stripe, the stripe is cleared. Where a stroke runs along it or
+    touches it, only the line's own rows are (where it lies and how thick it is are read from the
+    columns where it is alone), and where a stroke crosses it, with ink just over it and just under
+    it, the line stays, so that the stroke keeps its piece.
+    """
     h, w = image.shape
     first = max(0, int(np.floor(segment.start / scale)))
     last = min(w - 1, int(np.ceil((segment.stop + 1) / scale)))
     columns = np.arange(first, last + 1)
     centre = (segment.offset + ((columns + 0.5) * scale - 0.5) * segment.slope + 0.5) / scale - 0.5
     half = int(np.ceil(_HALF_STRIPE / scale))
-    rows = np.rint(centre)[:, None].astype(np.int64) + np.arange(-half, half + 1)[None, :]
+    offsets = np.arange(-half, half + 1)
+    rows = np.rint(centre)[:, None].astype(np.int64) + offsets[None, :]
     inside = (rows >= 0) & (rows < h)
     rows = np.clip(rows, 0, h - 1)
-    values = image[rows, columns[:, None]] * inside
-    width = (values > 0.3).sum(axis=1)
-    alone = width <= np.median(width[width > 0]) + 2 if (width > 0).any() else width > 0
-    rows, cols = rows[alone], np.broadcast_to(columns[:, None], rows.shape)[alone]
-    image[rows[inside[alone]], cols[inside[alone]]] = 0.0
+    inked = (image[rows, columns[:, None]] > 0.3) & inside
+    width = inked.sum(axis=1)
+    if not width.any():
+        return
+    alone = width <= np.median(width[width > 0]) + 2
+    clear = inside & alone[:, None]
+    lined = alone & (width > 0)
+    if lined.any() and not alone.all():
+        middle = (inked[lined] * offsets).sum(axis=1) / width[lined]  # where the line lies in each column
+        middle = np.interp(columns, columns[lined], middle)[:, None]
+        thick = np.median(width[lined]) / 2 + 1
+        own = np.abs(offsets[None, :] - middle) <= thick
+        over = _ink_at(inked, np.rint(middle - thick - 1))
+        under = _ink_at(inked, np.rint(middle + thick + 1))
+        clear |= inside & own & ~alone[:, None] & ~(over & under)[:, None]
+    image[rows[clear], np.broadcast_to(columns[:, None], rows.shape)[clear]] = 0.0
+
+
+def _ink_at(inked: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """Whether each row of ``inked`` (columns x offsets from -half to half) has ink at ``offset``."""
+    half = inked.shape[1] // 2
+    index = np.clip(offset[:, 0].astype(np.int64) + half, 0, inked.shape[1] - 1)
+    return inked[np.arange(inked.shape[0]), index]
