@@ -147,7 +147,7 @@ def without_form_lines(ink: np.ndarray) -> np.ndarray:
     The lines are found on a small copy: the longest thin straight runs of ink, across or down,
     at the tilt (up to _FORM_TILT degrees) that lines them up best. They are taken out only if what
     is left without them is a character beside which they are form lines. Where a stroke crosses
-    or touches a line, the line is left, so the stroke keeps its piece.
+    a line, the line is left there, so that the stroke keeps its piece (see _clear).
     """
     h, w = ink.shape
     if min(h, w) < 32:  # training images (28 px) and icons: nothing printed to take out
