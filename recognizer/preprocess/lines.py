@@ -101,18 +101,23 @@ def _columns_inside(starts: np.ndarray, slope: float, shape: tuple[int, int]) ->
     return np.where(inside >= w / 2, inside, np.inf)
 
 
-FORM_LINE, FORM_OVERHANG, FORM_SIDE, FORM_FREE_END = 1.3, 0.05, 0.4, 0.25
+FORM_LINE, FORM_OVERHANG, FORM_SIDE, FORM_FREE_END, FORM_INK = 1.6, 0.1, 0.4, 0.25, 0.35
 """Lines printed on a form: a line to write on, under the character, or the four sides of a box
-around it. Each is thin and straight, at least FORM_LINE times as long as the character is big, and
-runs on past it at both ends by at least FORM_OVERHANG of the character's size. The character lies
-mostly on one side of it (no more than FORM_SIDE of its ink on the other: the foot of a 7 or the tail
-of a g may hang below the line it is written on). It touches a box not at all, and a line under it
-only FORM_FREE_END of its size or more from either end of the line. No stroke of a character is all
-of that: the bar of a T or a 7 is over the rest, and about as long as the character is tall; the stem
-of a 1, a d or a 4 is beside the rest, but never on all four sides; and the long foot of a 2 or a Z
-is joined to the rest at one end."""
+around it. Each is thin, straight and dark (at least FORM_INK: what the ruled-paper step leaves of a
+faint line is not), at least FORM_LINE times as long as the character is big, and runs on past it at
+both ends by at least FORM_OVERHANG of the character's size. The character lies mostly on one side
+of it (no more than FORM_SIDE of its ink on the other: the foot of a 7 may hang below the line it is
+written on). It touches a box not at all, and a line under it only FORM_FREE_END of its size or more
+from either end of the line. No stroke of a character is all of that: the bar of a T or a 7 is over
+the rest, and about as long as the character is tall; the stem of a 1, a d or a 4 is beside the
+rest, but never on all four sides; and the long foot of a 2 or a Z is joined to the rest at one end."""
 
 _FORM_SIZE, _FORM_TILT, _FORM_GAP = 128, 6, 2
+
+_FORM_MIN_CHARACTER = 9
+"""What is left beside a form's line must be at least this big, in pixels of the small copy: in a
+tiny picture, the stripe that the line is taken out of cuts away enough of a 2's diagonal to leave
+its foot long beside the rest."""
 
 
 class _Segment(NamedTuple):
@@ -155,7 +160,8 @@ def without_form_lines(ink: np.ndarray) -> np.ndarray:
     scale = min(1.0, _FORM_SIZE / max(h, w))
     small = resize(ink, max(1, round(h * scale)), max(1, round(w * scale))) > 0.02
     segments = _straight_runs(small, False) + _straight_runs(small.T, True)
-    for segment in form_lines(small, segments):
+    dark = [s for s in segments if _darkness(ink.T if s.transposed else ink, s, scale) >= FORM_INK]
+    for segment in form_lines(small, dark):
         _clear(ink.T if segment.transposed else ink, segment, scale)
     return ink
 
@@ -188,6 +194,8 @@ def _side(segment: _Segment, ys: np.ndarray, xs: np.ndarray) -> str | None:
     first, last = np.percentile(columns, [1, 99])
     near, far = np.percentile(distance, [1, 99])
     size = max(last - first, far - near) + 1
+    if size < _FORM_MIN_CHARACTER:
+        return None
     past = FORM_OVERHANG * size
     if segment.length < FORM_LINE * size or segment.start > first - past or segment.stop < last + past:
         return None
@@ -255,14 +263,10 @@ def _straight_runs(small: np.ndarray, transposed: bool) -> list[_Segment]:
     return segments
 
 
-def _clear(image: np.ndarray, segment: _Segment, scale: float) -> None:
-    """Clear ``segment`` (found on the copy at ``scale``) from ``image``, in place.
-
-    Where the line is alone in its stripe, the stripe is cleared. Where a stroke runs along it or
-    touches it, only the line's own rows are (where it lies and how thick it is are read from the
-    columns where it is alone), and where a stroke crosses it, with ink just over it and just under
-    it, the line stays, so that the stroke keeps its piece.
-    """
+def _stripe_pixels(image: np.ndarray, segment: _Segment, scale: float) -> tuple[np.ndarray, ...]:
+    """The pixels of ``image`` in the stripe of ``segment`` (found on the copy at ``scale``): the
+    columns along it; for each, the rows from -half to half of the stripe around the line's centre;
+    and which of those rows are inside the image. Returns (columns, offsets, rows, inside)."""
     h, w = image.shape
     first = max(0, int(np.floor(segment.start / scale)))
     last = min(w - 1, int(np.ceil((segment.stop + 1) / scale)))
@@ -272,7 +276,24 @@ def _clear(image: np.ndarray, segment: _Segment, scale: float) -> None:
     offsets = np.arange(-half, half + 1)
     rows = np.rint(centre)[:, None].astype(np.int64) + offsets[None, :]
     inside = (rows >= 0) & (rows < h)
-    rows = np.clip(rows, 0, h - 1)
+    return columns, offsets, np.clip(rows, 0, h - 1), inside
+
+
+def _darkness(image: np.ndarray, segment: _Segment, scale: float) -> float:
+    """How dark ``segment`` is in ``image``: the median, along it, of the darkest pixel across it."""
+    columns, _, rows, inside = _stripe_pixels(image, segment, scale)
+    return float(np.median((image[rows, columns[:, None]] * inside).max(axis=1))) if columns.size else 0.0
+
+
+def _clear(image: np.ndarray, segment: _Segment, scale: float) -> None:
+    """Clear ``segment`` (found on the copy at ``scale``) from ``image``, in place.
+
+    Where the line is alone in its stripe, the stripe is cleared. Where a stroke runs along it or
+    touches it, only the line's own rows are (where it lies and how thick it is are read from the
+    columns where it is alone), and where a stroke crosses it, with ink just over it and just under
+    it, the line stays, so that the stroke keeps its piece.
+    """
+    columns, offsets, rows, inside = _stripe_pixels(image, segment, scale)
     inked = (image[rows, columns[:, None]] > 0.3) & inside
     width = inked.sum(axis=1)
     if not width.any():
