@@ -4,7 +4,7 @@ Dark ink on light paper, light ink on a dark screen, the alpha of a transparent
 canvas, a phone photo lit unevenly (measured against a paper surface fitted to
 the border), one with the hard edge of a shadow across it (measured against the
 paper around each pixel) or one that shows the desk around the sheet (measured
-on the sheet only). The lines of ruled paper are taken out last (``lines.py``).
+on the sheet only). The lines of ruled paper and of forms are taken out last (``lines.py``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The printed lines of ruled or squared paper, found at any small tilt and taken out of the ink."""
+"""The printed lines of ruled or squared paper, and of forms (a line to write on, a box), found at any
+small tilt and taken out of the ink."""
 
 from __future__ import annotations
 
