@@ -29,8 +29,11 @@ def naive_28(image: Image.Image) -> np.ndarray:
     return (1.0 - x).reshape(1, 28, 28, 1)
 
 
-def open_file(path: str) -> Image.Image:
-    image = Image.open(path)
+def decode(value: dict | str) -> Image.Image:
+    """The original app's image: a sketchpad value's composite, or the file at a path, as PIL opens it."""
+    if isinstance(value, dict):
+        return Image.fromarray(value["composite"])
+    image = Image.open(value)
     image.load()
     return image
 
@@ -59,15 +62,10 @@ def main(folder: Path, reps: int) -> dict[str, Any]:
         return model.predict(x, verbose=0)
 
     inputs = read_benchmark_inputs(folder)
-    decoders = {
-        "sketch_800x800": lambda v: Image.fromarray(v["composite"]),
-        "jpeg_1200x900": open_file,
-        "jpeg_1200x900_shadow": open_file,
-    }
     baseline = {}
     for name, value in inputs.items():
-        baseline[name] = staged_latency([decoders[name], naive_28, keras_predict], value, reps)
-        x = naive_28(decoders[name](value))
+        baseline[name] = staged_latency([decode, naive_28, keras_predict], value, reps)
+        x = naive_28(decode(value))
         baseline[name]["keras_call"] = end_to_end(lambda x=x: model(x, training=False), reps)
     memory = memory_mb()
     return {

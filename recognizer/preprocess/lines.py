@@ -3,6 +3,7 @@ small tilt and taken out of the ink."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple
 
 import numpy as np
@@ -70,11 +71,8 @@ def printed_lines(ink: np.ndarray) -> np.ndarray | None:
     for angle in sorted(np.arange(-LINE_TILT, LINE_TILT + 1e-9, _TILT_STEP), key=abs):
         slope = float(np.tan(np.radians(angle)))
         lift = small.shape[1] * max(slope, 0.0) + 2  # keeps every band number, less two, positive
-        bands = np.rint(ys - xs * slope + lift).astype(np.int64)
-        inked = np.zeros((int(bands.max()) + 5, small.shape[1]), bool)
-        inked[bands + 2, xs] = True  # two empty bands before the first, and after the last
-        cover = (inked[2:-4] | inked[3:-3] | inked[4:-2]).sum(axis=1)  # cover[k]: bands k, k+1, k+2
-        beside = (inked[:-6] | inked[6:]).sum(axis=1)  # bands k - 2 and k + 4: paper beside a thin line
+        _, inked = _band_grid(ys, xs, slope, lift, small.shape[1], after=2)
+        cover, beside = (stripe.sum(axis=1) for stripe in _stripes(inked))
         crossed = _columns_inside(np.arange(len(cover)) + 1 - lift, slope, small.shape)
         full = (cover >= LINE_SPAN * crossed) & (beside <= cover / 2)
         if full.any() and (best is None or cover[full].sum() > best[0]):
@@ -91,6 +89,26 @@ def printed_lines(ink: np.ndarray) -> np.ndarray | None:
     columns = np.arange(w, dtype=np.float32)[None, :] * (scale * slope)
     bands = np.rint(rows - columns + lift).astype(np.int64)
     return number[np.clip(bands, 0, len(number) - 1)]
+
+
+def _band_grid(
+    ys: np.ndarray, xs: np.ndarray, slope: float, lift: float, width: int, after: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ink at (ys, xs) sorted into bands a pixel wide at ``slope``: each pixel's band number,
+    rint(y - x * slope + lift), and a grid of which columns of each band have ink. The grid's row
+    k + 2 is band k: two empty bands come before the first, and ``after`` empty ones after the last,
+    so that stripes of bands can be read off it by shifting (see _stripes)."""
+    bands = np.rint(ys - xs * slope + lift).astype(np.int64)
+    inked = np.zeros((int(bands.max()) + 3 + after, width), bool)
+    inked[bands + 2, xs] = True
+    return bands, inked
+
+
+def _stripes(inked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each stripe of three neighbouring bands k, k+1, k+2 of ``_band_grid``'s grid: the columns
+    where it has ink, and those where the bands two away on either side (k - 2, k + 4) have ink,
+    which a thin printed line does not have beside it."""
+    return inked[2:-4] | inked[3:-3] | inked[4:-2], inked[:-6] | inked[6:]
 
 
 def _columns_inside(starts: np.ndarray, slope: float, shape: tuple[int, int]) -> np.ndarray:
@@ -160,31 +178,34 @@ def without_form_lines(ink: np.ndarray) -> np.ndarray:
         return ink
     scale = min(1.0, _FORM_SIZE / max(h, w))
     small = resize(ink, max(1, round(h * scale)), max(1, round(w * scale))) > 0.02
-    segments = _straight_runs(small, False) + _straight_runs(small.T, True)
-    dark = [s for s in segments if _darkness(ink.T if s.transposed else ink, s, scale) >= FORM_INK]
-    for segment in form_lines(small, dark):
+    longest = sorted(_straight_runs(small, False) + _straight_runs(small.T, True), key=lambda s: -s.length)
+    dark = (s for s in longest if _darkness(ink.T if s.transposed else ink, s, scale) >= FORM_INK)
+    for segment in form_lines(small, dark):  # darkness is measured only for the runs tried
         _clear(ink.T if segment.transposed else ink, segment, scale)
     return ink
 
 
-def form_lines(small: np.ndarray, segments: list[_Segment]) -> list[_Segment]:
-    """The fewest of the longest ``segments`` that are lines under, or a box around, what is left
-    (see FORM_LINE); none when there are no such lines, as in every picture of a character alone.
+def form_lines(small: np.ndarray, longest_first: Iterable[_Segment]) -> list[_Segment]:
+    """The fewest of the first of ``longest_first`` (runs of ink on ``small``, the longest first)
+    that are lines under, or a box around, what is left (see FORM_LINE); none when there are no
+    such lines, as in every picture of a character alone.
 
     The longest come first: a box's four sides are tried together, because with any one of them
-    left in, what is left is as big as the box.
+    left in, what is left is as big as the box. Each line taken out changes what is left, so the
+    lines already taken are judged again against it.
     """
-    ordered = sorted(segments, key=lambda s: -s.length)
     ys, xs = np.nonzero(small)
     left = np.ones(ys.size, bool)
-    for j, segment in enumerate(ordered):
+    taken: list[_Segment] = []
+    for segment in longest_first:
+        taken.append(segment)
         distance, columns = segment.across(ys, xs)
         left &= ~((np.abs(distance) <= _HALF_STRIPE) & (columns >= segment.start) & (columns <= segment.stop))
         if np.count_nonzero(left) < 8:
             return []
-        sides = {_side(s, ys[left], xs[left]) for s in ordered[: j + 1]}
+        sides = {_side(s, ys[left], xs[left]) for s in taken}
         if sides == {"under"} or sides == {"under", "over", "left", "right"}:
-            return ordered[: j + 1]
+            return taken
     return []
 
 
@@ -231,15 +252,14 @@ def _straight_runs(small: np.ndarray, transposed: bool) -> list[_Segment]:
     best = None
     for angle in sorted(range(-_FORM_TILT, _FORM_TILT + 1), key=abs):
         slope = float(np.tan(np.radians(angle)))
-        bands = np.rint(ys - xs * slope + w * max(slope, 0.0)).astype(np.int64)  # from 0
-        inked = np.zeros((int(bands.max()) + 7, w), bool)
-        inked[bands + 2, xs] = True  # two empty bands before the first, and four after the last
+        bands, inked = _band_grid(ys, xs, slope, w * max(slope, 0.0), w, after=4)  # bands from 0
         reach = int((inked[1:] | inked[:-1]).sum(axis=1).max())  # columns: a fat stroke counts no more
         if best is None or reach > best[0]:
             best = reach, bands, inked
     _, bands, inked = best
-    cover = np.pad(inked[2:-4] | inked[3:-3] | inked[4:-2], ((0, 0), (0, _FORM_GAP)))  # bands k..k+2
-    beside = np.cumsum(np.pad(inked[:-6] | inked[6:], ((0, 0), (1, 0))), axis=1)  # bands k-2, k+4
+    cover, beside = _stripes(inked)
+    cover = np.pad(cover, ((0, 0), (0, _FORM_GAP)))
+    beside = np.cumsum(np.pad(beside, ((0, 0), (1, 0))), axis=1)  # to count along a run
     grown = cover.copy()  # a closing along each row, so that gaps of up to _FORM_GAP are filled
     for d in range(1, _FORM_GAP + 1):
         grown[:, d:] |= cover[:, :-d]
