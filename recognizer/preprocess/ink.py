@@ -120,19 +120,23 @@ def ink_map(image: np.ndarray) -> np.ndarray:
     elif grey.ndim == 3:
         grey = grey[:, :, 0]
     level = paper_level(grey)
-    departure = grey - level
-    sheet = paper_region(departure)
+    sheet = paper_region(grey - level)  # a sheet's edge on a desk is a step too: it is looked for first
     if sheet is not None:
         try:  # the ink on the sheet alone; a sheet with nothing on it falls back to the whole photo
             on_sheet = np.ascontiguousarray(grey[sheet])
             ink = np.zeros_like(grey)
-            ink[sheet] = _ink_from(on_sheet - paper_level(on_sheet))
+            ink[sheet] = _ink_from(paper_departure(on_sheet, paper_level(on_sheet)))
             return ink
         except NoInkError:
             pass
-    elif hard_shadow(grey, level):  # a sheet's edge on a desk is a step too: the sheet is found first
-        departure = shadowed_departure(grey)
-    return _ink_from(departure)
+    return _ink_from(paper_departure(grey, level))
+
+
+def paper_departure(grey: np.ndarray, level: float | np.ndarray) -> np.ndarray:
+    """How much each pixel departs from the paper (``level``, from ``paper_level``); or, when a hard
+    shadow's edge crosses the paper, from the paper around it (``shadowed_departure``). A lit side
+    taken for a sheet on a desk may still hold a corner of the shadow, so its sheet is checked too."""
+    return shadowed_departure(grey) if hard_shadow(grey, level) else grey - level
 
 
 def _ink_from(departure: np.ndarray) -> np.ndarray:
