@@ -45,11 +45,12 @@ from the border (0-1 scale) covers at least this share of the image, and this sh
 bounding box and of each of the box's edges."""
 
 
-SHADOW_STEP, SHADOW_BORDER, SHADOW_MIN_SIDE = 0.1, 0.05, 100
+SHADOW_STEP, SHADOW_BORDER, SHADOW_MIN_SIDE = 0.1, 0.05, 64
 """A hard shadow across light paper (a phone or a hand between the lamp and the page) is a step in
 the paper's brightness, which no smooth surface follows: when the fitted paper misses the border by
 more than SHADOW_STEP (0-1 scale) along at least SHADOW_BORDER of it, in a photo at least
-SHADOW_MIN_SIDE pixels on each side, the paper is read around each pixel instead (``local_paper``)."""
+SHADOW_MIN_SIDE pixels on each side, the paper is read around each pixel instead (``local_paper``).
+Below that, the window (a fifth of the side) is under 13 px, no wider than a stroke."""
 
 SHADOW_WINDOW = 5
 """In a shadowed photo, strokes up to 1/SHADOW_WINDOW of its shorter side wide are read as ink;
