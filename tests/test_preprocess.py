@@ -150,23 +150,32 @@ def test_uneven_light_reads_like_an_evenly_lit_page(index, drop, angle):
     changes (one of the 500: a 4 with a stray bar beside it, 18% of its ink, kept under a lamp
     dimming its right-hand side by 149 levels)."""
     uneven = lamp_lit((280, 420), 235, drop, angle)
-    even = np.full((280, 420), 235.0)
     from recognizer import Recognizer
 
-    evenly_lit = photo(MNIST_X[index], even)
-    level = ink_map(evenly_lit)
+    even_page = evenly_lit(index)
+    level = ink_map(even_page)
     top, bottom, left, right = character_box(level)
     ink = level > INK_THRESHOLD
     assume(np.count_nonzero(ink[top : bottom + 1, left : right + 1]) == np.count_nonzero(ink))
     a = to_model_input(photo(MNIST_X[index], uneven))
-    b = to_model_input(evenly_lit)
+    b = to_model_input(even_page)
     assert ink_within_a_pixel(a, b) > 0.9  # with one paper level: 0.2-0.45 at these drops
     probs = Recognizer.load("digits").probabilities(np.stack([a, b]))
     if probs[1].max() >= 0.9 and probs[1].argmax() == MNIST_Y[index]:
         # read right and confidently on even paper, it reads the same under the lamp (fixture digit 428,
         # an 8 with a long tail, is read as a 5 at 97% on even paper, and rightly under most lamps)
         assert probs[0].argmax() == probs[1].argmax()
-    assert isinstance(paper_level(photo(MNIST_X[index], even) / 255), float)  # one level when lit evenly
+    assert isinstance(paper_level(even_page / 255), float)  # one level when lit evenly
+
+
+def evenly_lit(index: int) -> np.ndarray:
+    """MNIST fixture digit ``index`` photographed on a 280x420 page lit evenly (grey 235)."""
+    return photo(MNIST_X[index], np.full((280, 420), 235.0))
+
+
+def in_shadow(page: np.ndarray, dim: float, angle: float, offset: float) -> np.ndarray:
+    """``page`` with the hard edge of a shadow across it (see ``shadowed``), ink and paper dimmed alike."""
+    return np.round(page * shadowed(page.shape, dim, angle, offset)).astype(np.uint8)
 
 
 def shadowed(size: tuple[int, int], dim: float, angle: float, offset: float) -> np.ndarray:
@@ -195,8 +204,8 @@ def test_a_shadows_edge_across_the_page_reads_like_an_even_page(index, dim, angl
     side, or one that halves it at 45 degrees: 22 of 320 random draws). A photo of a sheet that shows the desk
     on one or two sides is a step at the border too, and far more common, so the sheet is looked for
     first: the ink is then read on the lit side only (and a shadow on it, as below)."""
-    even = photo(MNIST_X[index], np.full((280, 420), 235.0))
-    page = np.round(even * shadowed(even.shape, dim, angle, offset)).astype(np.uint8)
+    even = evenly_lit(index)
+    page = in_shadow(even, dim, angle, offset)
     assume(paper_region(page / 255 - paper_level(page / 255)) is None)
     assert not hard_shadow(even / 255, paper_level(even / 255))  # plain pages never take this path
     assert ink_within_a_pixel(to_model_input(page), to_model_input(even)) > 0.9
@@ -212,8 +221,8 @@ def test_a_shadows_corner_on_a_lit_side_taken_for_a_sheet_is_read_as_shadow(inde
     matched the even page's at 0.44, 0.38 and 0.76). The sheet is checked for a shadow too. Of 104
     random draws of the property test above whose lit side passes for a sheet, 63 now read like
     the even page, against 41 (the others have ink in the shadow, outside the sheet)."""
-    even = photo(MNIST_X[index], np.full((280, 420), 235.0))
-    page = np.round(even * shadowed(even.shape, dim, angle, offset)).astype(np.uint8)
+    even = evenly_lit(index)
+    page = in_shadow(even, dim, angle, offset)
     assert paper_region(page / 255 - paper_level(page / 255)) is not None
     assert ink_within_a_pixel(to_model_input(page), to_model_input(even)) > 0.9
 
@@ -227,9 +236,8 @@ def test_a_shadow_on_a_small_photo_is_read_as_shadow(index, dim, angle, offset):
     were not looked at for shadows, and these read at 0.36-0.53 against the even page. Of 185 random
     draws at this size (whose lit side does not pass for a sheet), 183 now read like the even page,
     against 104."""
-    big = photo(MNIST_X[index], np.full((280, 420), 235.0))
-    even = np.asarray(Image.fromarray(big).resize((105, 70), Image.Resampling.BOX))
-    page = np.round(even * shadowed(even.shape, dim, angle, offset)).astype(np.uint8)
+    even = np.asarray(Image.fromarray(evenly_lit(index)).resize((105, 70), Image.Resampling.BOX))
+    page = in_shadow(even, dim, angle, offset)
     assert ink_within_a_pixel(to_model_input(page), to_model_input(even)) > 0.9
 
 
@@ -277,7 +285,7 @@ def test_a_sheet_on_a_desk_reads_like_the_sheet_alone(index, desk, top, left):
     bright sheet would pass for ink (on a desk of grey 70, 4 of 40 fixture digits were read right that
     way); the ink is
     found on the sheet instead."""
-    sheet = photo(MNIST_X[index], np.full((280, 420), 235.0))
+    sheet = evenly_lit(index)
     picture = np.full((280 + 200, 420 + 200), desk, np.uint8)
     picture[top : top + 280, left : left + 420] = sheet
     assert ink_within_a_pixel(to_model_input(picture), to_model_input(sheet)) > 0.9
@@ -301,7 +309,7 @@ def dusty_page(index: int, specks: list[tuple[str, float, int]]) -> tuple[np.nda
     its size away; and the same page without them. The specks are no darker than the ink, which
     would change its contrast."""
     page = np.full((600, 800), 235, np.uint8)
-    page[216:384, 316:484] = photo(MNIST_X[index], np.full((280, 420), 235.0))[56:224, 126:294]
+    page[216:384, 316:484] = evenly_lit(index)[56:224, 126:294]
     clean, ink = page.copy(), int(page.min())
     for side, where, radius in specks:
         centre = {

@@ -153,6 +153,10 @@ class _Segment(NamedTuple):
     def length(self) -> int:
         return self.stop - self.start + 1
 
+    def spans(self, columns: np.ndarray) -> np.ndarray:
+        """Whether each of ``columns`` (along the line) lies between its ends."""
+        return (columns >= self.start) & (columns <= self.stop)
+
     def across(self, ys: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """How far each pixel (ys, xs) of the small copy lies from this line's centre, across it
         (negative: over it, or left of it), and its column along it."""
@@ -200,7 +204,7 @@ def form_lines(small: np.ndarray, longest_first: Iterable[_Segment]) -> list[_Se
     for segment in longest_first:
         taken.append(segment)
         distance, columns = segment.across(ys, xs)
-        left &= ~((np.abs(distance) <= _HALF_STRIPE) & (columns >= segment.start) & (columns <= segment.stop))
+        left &= ~((np.abs(distance) <= _HALF_STRIPE) & segment.spans(columns))
         if np.count_nonzero(left) < 8:
             return []
         sides = {_side(s, ys[left], xs[left]) for s in taken}
@@ -225,8 +229,7 @@ def _side(segment: _Segment, ys: np.ndarray, xs: np.ndarray) -> str | None:
     if min(before, after) > FORM_SIDE * distance.size:
         return None
     side = (("over", "under"), ("left", "right"))[int(segment.transposed)][int(before > after)]
-    along = (columns >= segment.start) & (columns <= segment.stop)
-    touching = columns[along & (np.abs(distance) <= _HALF_STRIPE + 1)]  # just outside the stripe
+    touching = columns[segment.spans(columns) & (np.abs(distance) <= _HALF_STRIPE + 1)]  # and just outside
     if side != "under":
         return side if touching.size <= max(2, 0.01 * distance.size) else None
     free = FORM_FREE_END * size  # a line's ends are free: the foot of a 2 or a Z is not
