@@ -33,6 +33,7 @@ from recognizer.preprocess.ink import (
     paper_level,
     paper_region,
     without_grain,
+    written_on,
 )
 from recognizer.preprocess.lines import printed_lines, without_form_lines, without_printed_lines
 from recognizer.preprocess.strokes import (
@@ -77,6 +78,7 @@ __all__ = [
     "without_grain",
     "without_form_lines",
     "without_printed_lines",
+    "written_on",
 ]
 
 MODEL_SIZE = 28
