@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from helpers import disc, lamp_lit, load_mnist_sample, load_unipen_sample, paste, photo, ruled
 from recognizer import InvalidImageError, NoInkError
@@ -174,9 +174,15 @@ def evenly_lit(index: int) -> np.ndarray:
     return photo(MNIST_X[index], np.full((280, 420), 235.0))
 
 
-def in_shadow(page: np.ndarray, dim: float, angle: float, offset: float) -> np.ndarray:
-    """``page`` with the hard edge of a shadow across it (see ``shadowed``), ink and paper dimmed alike."""
-    return np.round(page * shadowed(page.shape, dim, angle, offset)).astype(np.uint8)
+def in_shadow(page: np.ndarray, dim: float, angle: float, offset: float, blur: float = 0.0) -> np.ndarray:
+    """``page`` with the edge of a shadow across it (see ``shadowed``), ink and paper dimmed alike; hard,
+    or blurred with a Gaussian of ``blur`` times the page's size, as a broad light casts it."""
+    light = shadowed(page.shape, dim, angle, offset)
+    if blur:
+        edge = Image.fromarray(((light < 1) * 255).astype(np.uint8))
+        shade = np.asarray(edge.filter(ImageFilter.GaussianBlur(blur * max(page.shape))), np.float64) / 255
+        light = 1 - shade * (1 - dim)
+    return np.round(page * light).astype(np.uint8)
 
 
 def shadowed(size: tuple[int, int], dim: float, angle: float, offset: float) -> np.ndarray:
@@ -242,6 +248,21 @@ def test_a_digit_in_the_shadow_beside_a_lit_side_taken_for_a_sheet_is_read(index
     page = in_shadow(even, dim, angle, offset)
     sheet = paper_region(page / 255 - paper_level(page / 255))
     assert sheet is not None and not written_on(page / 255, sheet)
+    assert ink_within_a_pixel(to_model_input(page), to_model_input(even)) > 0.9
+
+
+@pytest.mark.parametrize(
+    "index, dim, angle, offset, blur",
+    [(205, 0.511, 3.662, 0.142, 0.0175), (494, 0.449, 4.184, 0.223, 0.0101)],
+)
+def test_a_blurred_shadows_edge_at_the_pictures_edge_is_not_read_as_ink(index, dim, angle, offset, blur):
+    """Where the blurred edge of a soft shadow meets the picture's edge, the local paper reads lit
+    and the edge reads darker than it, but only partly as dark as the shadow: it was kept as ink
+    beside the digit (0.65 and 0.69 against the even page). Near the picture's edge, anything there
+    between the shadow and the lit paper is now paper. Of 400 random draws like these (a scratch
+    loop), 394 read like the even page, against 392, and none worse."""
+    even = evenly_lit(index)
+    page = in_shadow(even, dim, angle, offset, blur)
     assert ink_within_a_pixel(to_model_input(page), to_model_input(even)) > 0.9
 
 

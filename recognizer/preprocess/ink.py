@@ -340,9 +340,11 @@ def shadowed_departure(grey: np.ndarray) -> np.ndarray:
     and ``local_paper`` takes it for ink. It is as much darker than the lit paper as the shadow is
     (the ratio of the border's two paper levels), its local paper is the lit one, and it is solid:
     such solid patches are paper, and so is any such pixel near the picture's edge, where a sloping
-    edge of the shadow leaves thin slivers. Ink is darker, so this is done only when the shadow is
-    clearly lighter than the darkest ink. (A stroke that runs along the shadow's edge can have the
-    shadow's paper for its own, and a ratio like the shadow's: it is not a tip, and is kept.)
+    edge of the shadow leaves thin slivers. Near the picture's edge, where a blurred edge meets it, so
+    is anything whose paper reads lit and that lies between the shadow's brightness and the paper's.
+    Ink is darker, so this is done only when the shadow is clearly lighter than the darkest ink. (A
+    stroke that runs along the shadow's edge can have the shadow's paper for its own, and a ratio like
+    the shadow's: it is not a tip, and is kept.)
     """
     size = (min(grey.shape) // SHADOW_WINDOW) | 1
     paper = local_paper(grey, size)
@@ -352,12 +354,14 @@ def shadowed_departure(grey: np.ndarray) -> np.ndarray:
     shade = values[values < lit - SHADOW_STEP]
     dim = float(np.median(shade)) / lit if len(shade) else 0.0
     if dim - float(ratio.min()) > 2 * SHADOW_STEP:  # only a shadow clearly lighter than the ink
-        like_shade = (np.abs(ratio - dim) < SHADOW_STEP) & (paper > lit * (1 + dim) / 2)
+        lit_paper = paper > lit * (1 + dim) / 2
+        like_shade = (np.abs(ratio - dim) < SHADOW_STEP) & lit_paper
         solid = max(3, min(grey.shape) // 40) | 1
         tip = windowed(windowed(like_shade.astype(np.float32), solid, np.minimum), solid, np.maximum) > 0
         rim = np.ones_like(tip)  # within half a window of the picture's edge, where the edge is
         rim[size // 2 : -(size // 2), size // 2 : -(size // 2)] = False  # repeated outwards, even slivers
-        ratio[(tip | rim) & like_shade] = 1.0
+        half_lit = (ratio > dim - SHADOW_STEP) & (ratio < 1 - SHADOW_STEP) & lit_paper
+        ratio[(tip & like_shade) | (rim & half_lit)] = 1.0
     return (ratio - 1.0) * lit
 
 
