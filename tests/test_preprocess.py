@@ -32,6 +32,7 @@ from recognizer.preprocess import (
     without_grain,
     written_on,
 )
+from recognizer.preprocess.ink import min_pooled
 from training.check_several_characters import drawn, side_by_side
 from training.data.unipen import draw_strokes
 
@@ -289,6 +290,19 @@ def test_a_stroke_along_a_shadows_edge_is_kept():
 
     photo_2 = encode(paper_photo(mnist_digit(2), shadow=True), "JPEG", quality=85)
     assert Recognizer.load("digits").predict(photo_2).label == "2"
+
+
+@pytest.mark.parametrize("factor", [1, 2, 5, 7])
+def test_min_pooling_keeps_the_darkest_pixel_of_each_block(factor):
+    """The strided min-pooling that judges whether a sheet is written on gives what the plain
+    definition (each whole block's minimum; a last partial block dropped) gives, and keeps a stroke
+    one pixel wide at full darkness."""
+    grey = np.random.default_rng(1).random((203, 307)).astype(np.float32)
+    grey[:, 100] = 0.0
+    h, w = 203 // factor, 307 // factor
+    expected = grey[: h * factor, : w * factor].reshape(h, factor, w, factor).min(axis=(1, 3))
+    assert np.array_equal(min_pooled(grey, factor), expected)
+    assert (min_pooled(grey, factor)[:, 100 // factor] == 0).all()
 
 
 def test_the_local_paper_keeps_a_shadows_edge_and_drops_thin_strokes():

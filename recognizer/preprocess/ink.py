@@ -150,11 +150,7 @@ def written_on(grey: np.ndarray, sheet: tuple[slice, slice]) -> bool:
     sheet's own edge is left out.
     """
     f = max(1, min(grey.shape) // SHEET_POOL)
-    h, w = grey.shape[0] // f, grey.shape[1] // f
-    small = grey[: h * f : f, : w * f : f].copy()  # the darkest of each f x f block (strided: fast)
-    for dy in range(f):
-        for dx in range(f):
-            np.minimum(small, grey[dy : h * f : f, dx : w * f : f], out=small)
+    small = min_pooled(grey, f)
     (top, bottom), (left, right) = ((s.start // f, s.stop // f) for s in sheet)
     dy, dx = (bottom - top) // 15 + 1, (right - left) // 15 + 1
     beside = np.ones(small.shape, bool)
@@ -162,6 +158,18 @@ def written_on(grey: np.ndarray, sheet: tuple[slice, slice]) -> bool:
     if beside.sum() < SHEET_POOL:  # too little beside the sheet to tell
         return True
     return _mark_depth(small[beside]) < SHEET_MARKS * _mark_depth(small[top:bottom, left:right])
+
+
+def min_pooled(grey: np.ndarray, factor: int) -> np.ndarray:
+    """The darkest pixel of each ``factor`` x ``factor`` block (a last partial block is dropped): a small
+    copy in which thin dark strokes keep their darkness. Strided slices, several times faster than a
+    reshaped ``min``."""
+    h, w = grey.shape[0] // factor * factor, grey.shape[1] // factor * factor
+    small = grey[:h:factor, :w:factor].copy()
+    for row in range(factor):
+        for col in range(factor):
+            np.minimum(small, grey[row:h:factor, col:w:factor], out=small)
+    return small
 
 
 def _mark_depth(values: np.ndarray) -> float:
@@ -361,7 +369,7 @@ def shadowed_departure(grey: np.ndarray) -> np.ndarray:
         rim = np.ones_like(tip)  # within half a window of the picture's edge, where the edge is
         rim[size // 2 : -(size // 2), size // 2 : -(size // 2)] = False  # repeated outwards, even slivers
         half_lit = (ratio > dim - SHADOW_STEP) & (ratio < 1 - SHADOW_STEP) & lit_paper
-        ratio[(tip & like_shade) | (rim & half_lit)] = 1.0
+        ratio[(tip & like_shade) | (rim & (like_shade | half_lit))] = 1.0
     return (ratio - 1.0) * lit
 
 
