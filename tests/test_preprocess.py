@@ -186,6 +186,12 @@ def in_shadow(page: np.ndarray, dim: float, angle: float, offset: float, blur: f
     return np.round(page * light).astype(np.uint8)
 
 
+def sheet_in(page: np.ndarray) -> tuple[slice, slice] | None:
+    """What ``paper_region`` takes for a sheet on a desk in ``page`` (grey levels), as ``ink_map`` asks it."""
+    grey = page / 255
+    return paper_region(grey - paper_level(grey))
+
+
 def shadowed(size: tuple[int, int], dim: float, angle: float, offset: float) -> np.ndarray:
     """How a shadow's hard edge lights a page: 1, and ``dim`` on one side of a line in direction
     ``angle`` that passes ``offset`` (a share of the page's size) from the page's centre."""
@@ -214,7 +220,7 @@ def test_a_shadows_edge_across_the_page_reads_like_an_even_page(index, dim, angl
     first; the two tests below cover those, and 73 of 104 such random draws read like the even page."""
     even = evenly_lit(index)
     page = in_shadow(even, dim, angle, offset)
-    assume(paper_region(page / 255 - paper_level(page / 255)) is None)
+    assume(sheet_in(page) is None)
     assert not hard_shadow(even / 255, paper_level(even / 255))  # plain pages never take this path
     assert ink_within_a_pixel(to_model_input(page), to_model_input(even)) > 0.9
 
@@ -231,7 +237,7 @@ def test_a_shadows_corner_on_a_lit_side_taken_for_a_sheet_is_read_as_shadow(inde
     the even page, against 41 (most of the others have the digit in the shadow: see the next test)."""
     even = evenly_lit(index)
     page = in_shadow(even, dim, angle, offset)
-    assert paper_region(page / 255 - paper_level(page / 255)) is not None
+    assert sheet_in(page) is not None
     assert ink_within_a_pixel(to_model_input(page), to_model_input(even)) > 0.9
 
 
@@ -248,7 +254,7 @@ def test_a_digit_in_the_shadow_beside_a_lit_side_taken_for_a_sheet_is_read(index
     spread further than a desk's grain may, and it is still read on the "sheet"."""
     even = evenly_lit(index)
     page = in_shadow(even, dim, angle, offset)
-    sheet = paper_region(page / 255 - paper_level(page / 255))
+    sheet = sheet_in(page)
     assert sheet is not None and not written_on(page / 255, sheet)
     assert ink_within_a_pixel(to_model_input(page), to_model_input(even)) > 0.9
 
@@ -356,8 +362,7 @@ def test_a_pen_on_the_desk_beside_the_sheet_is_not_taken_for_the_character(desk,
     picture = np.full((280 + 200, 420 + 200), desk, np.uint8)
     picture[100:380, 100:520] = sheet
     picture[20:32, 60:560] = 15  # the pen, above the sheet
-    gray = picture / 255
-    assert written_on(gray, paper_region(gray - paper_level(gray)))
+    assert written_on(picture / 255, sheet_in(picture))
     assert ink_within_a_pixel(to_model_input(picture), to_model_input(sheet)) > 0.9
 
 

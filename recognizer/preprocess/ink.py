@@ -141,7 +141,7 @@ def ink_map(image: np.ndarray) -> np.ndarray:
 def written_on(grey: np.ndarray, sheet: tuple[slice, slice]) -> bool:
     """Whether the character is on the ``sheet`` that ``paper_region`` found, not beside it. It is,
     unless the darkest marks beside the sheet lie SHEET_MARKS times as far below their surface's median
-    brightness as those on it do (``_mark_depth``), and lie together, as a character's strokes do,
+    brightness as those on it do (``_darkest_marks``), and lie together, as a character's strokes do,
     within SHEET_GATHERED of the picture's longer side.
 
     The lit side of a shadow's edge can pass for a sheet, with the character in the shadow beside it
@@ -161,8 +161,8 @@ def written_on(grey: np.ndarray, sheet: tuple[slice, slice]) -> bool:
     beside[max(0, top - dy) : bottom + dy, max(0, left - dx) : right + dx] = False
     if beside.sum() < SHEET_POOL:  # too little beside the sheet to tell
         return True
-    low, typical = np.percentile(small[beside], [0.5, 50])
-    if typical - low < SHEET_MARKS * _mark_depth(small[top:bottom, left:right]):
+    low, depth = _darkest_marks(small[beside])
+    if depth < SHEET_MARKS * _darkest_marks(small[top:bottom, left:right])[1]:
         return True
     ys, xs = np.nonzero(beside & (small <= low))  # where the darkest marks beside it lie
     return max(np.ptp(ys), np.ptp(xs)) + 1 >= SHEET_GATHERED * max(small.shape)
@@ -180,10 +180,11 @@ def min_pooled(grey: np.ndarray, factor: int) -> np.ndarray:
     return small
 
 
-def _mark_depth(values: np.ndarray) -> float:
-    """How far the darkest marks (the darkest 0.5%) lie below the typical (median) brightness."""
+def _darkest_marks(values: np.ndarray) -> tuple[float, float]:
+    """The brightness of the darkest marks (the darkest 0.5%), and their depth: how far they lie below
+    the typical (median) brightness."""
     low, typical = np.percentile(values, [0.5, 50])
-    return float(typical - low)
+    return float(low), float(typical - low)
 
 
 def paper_departure(grey: np.ndarray, level: float | np.ndarray) -> np.ndarray:
