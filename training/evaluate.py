@@ -19,6 +19,9 @@ Kinds of input, all through the public ``Recognizer.predict``:
 - shadow: and again, photographed on a page 1.5-3 times their size with the edge of a shadow (a
   phone's or a hand's) across it;
 - form: and again, written in a box or on a line printed on a form, as dark as the pen or nearly;
+- clutter: and again, on a sheet on a grained desk, with a pen or a coin beside it a third of the time
+  each, the sheet cut at a corner by the photo's edge a third of the time, and in faint ink half the
+  time;
 - mnist: the official MNIST test set (digits only), as 28x28 arrays;
 - with --brush-grid N: N of the sketches again, at each pair of character
   height and brush width in a fixed grid, centred on the canvas;
@@ -92,7 +95,7 @@ def brush_grid(
 
 SCAN_KINDS = {
     "scan": "scan", "photo": "lamp", "desk": "desk", "dust": "dust", "lined": "lined", "faint": "faint",
-    "shadow": "shadow", "form": "form",
+    "shadow": "shadow", "form": "form", "clutter": "clutter",
 }
 """Each scan and photo column of the results, and the ``scans`` setting that makes it."""
 
@@ -109,6 +112,9 @@ def scans(x: np.ndarray, labels: list[str], rng: np.random.Generator, setting: s
     grey levels where the others have 6 and ink at least 130 levels darker.
     "shadow": the character (40-400 px) photographed with a shadow's edge across the page (``_in_shadow``).
     "form": the character (40-400 px) in a box or on a line printed on a form (``_on_a_form``).
+    "clutter": as "desk", but the desk has a wood-like grain and may have a pen or a coin on it, the
+    photo may cut the sheet at a corner, and half the time the ink is as faint as "faint"'s
+    (``_on_a_cluttered_desk``).
     """
     for image, label in zip(x, labels):
         side = int(rng.uniform(40, 400 if setting in ("dust", "lined", "shadow", "form") else 1200))
@@ -118,7 +124,7 @@ def scans(x: np.ndarray, labels: list[str], rng: np.random.Generator, setting: s
         paper = rng.uniform(200, 250)
         ink = rng.uniform(10, 70)
         grain = 6.0
-        if setting == "faint":
+        if setting == "faint" or (setting == "clutter" and rng.random() < 0.5):
             ink, grain = paper - rng.uniform(25, 60), rng.uniform(3, 8)
         if setting == "lamp":
             angle, drop = rng.uniform(0, 2 * np.pi), rng.uniform(40, 120)
@@ -133,9 +139,10 @@ def on_paper(
 ) -> np.ndarray:
     """``page`` (grey levels) where ``setting`` puts it: on a sheet on a desk ("desk"), on a dusty scan
     ("dust"), on ruled paper ("lined") or on a page with a shadow across it ("shadow"); any other
-    setting leaves it as it is; "form" puts it in a printed box or on a printed line."""
-    if setting == "desk":
-        return _on_a_desk(page, paper, rng)
+    setting leaves it as it is; "clutter" on a sheet on a grained desk with things on it; "form" puts it
+    in a printed box or on a printed line."""
+    if setting in ("desk", "clutter"):
+        return _on_a_desk(page, paper, rng, cluttered=setting == "clutter")
     if setting == "dust":
         return _with_dust(page, paper, rng)
     if setting == "lined":
@@ -161,15 +168,56 @@ def lamp_lit(shape: tuple[int, int], paper: float, drop: float, angle: float) ->
     return paper - drop * (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1e-9)
 
 
-def _on_a_desk(page: np.ndarray, paper: float, rng: np.random.Generator) -> np.ndarray:
-    """``page`` in the middle of a sheet 1.2-2 times its size, the sheet on a desk with 10-50% margins."""
+def _on_a_desk(
+    page: np.ndarray, paper: float, rng: np.random.Generator, cluttered: bool = False
+) -> np.ndarray:
+    """``page`` in the middle of a sheet 1.2-2 times its size, the sheet on a plain grey desk with
+    10-50% margins; or with ``cluttered``, on a grained desk with things on it (``_on_a_cluttered_desk``)."""
     side = page.shape[0]
     sheet = np.full((int(side * rng.uniform(1.2, 2)), int(side * rng.uniform(1.2, 2))), paper, np.float32)
     top, left = (sheet.shape[0] - side) // 2, (sheet.shape[1] - side) // 2
     sheet[top : top + side, left : left + side] = page
     dy, dx = (int(n * rng.uniform(0.1, 0.5)) for n in sheet.shape)
+    if cluttered:
+        return _on_a_cluttered_desk(sheet, (dy, dx), rng)
     photo = np.full((sheet.shape[0] + 2 * dy, sheet.shape[1] + 2 * dx), rng.uniform(20, 150), np.float32)
     photo[dy : dy + sheet.shape[0], dx : dx + sheet.shape[1]] = sheet
+    return photo
+
+
+def _on_a_cluttered_desk(sheet: np.ndarray, margins: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """``sheet`` on a desk (grey 60-150) with a wood-like grain of 10-40 grey levels, whose stripes are
+    1.3-7% of the photo apart, in any direction, with ``margins`` (down, across) of desk around it. A
+    third of the time the photo cuts the sheet at a corner, and the desk shows along two sides only.
+    A third of the time a dark pen (grey 10-30, 2% of the photo thick) lies along the sheet, and a
+    third of the time a coin (grey 30-120, 50-90% of the margin across) lies somewhere beside it. These
+    are what a character, faint pencil above all, must not be mistaken for: the grain and the pen
+    spread across the photo, the coin is as compact as a character."""
+    (dy, dx), (sh, sw) = margins, sheet.shape
+    margin = [dy, dy, dx, dx]  # top, bottom, left, right
+    if rng.random() < 1 / 3:
+        margin[int(rng.integers(2))] = 0
+        margin[2 + int(rng.integers(2))] = 0
+    top, bottom, left, right = margin
+    h, w = sh + top + bottom, sw + left + right
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    theta, period = rng.uniform(0, np.pi), rng.uniform(8, 40) * max(h, w) / 600
+    wave = 2 * np.pi * (ys * np.cos(theta) + xs * np.sin(theta)) / period + rng.uniform(0, 2 * np.pi)
+    photo = rng.uniform(60, 150) + rng.uniform(10, 40) * np.sin(wave + 0.8 * np.sin(xs / (3 * period)))
+    thing, where = int(rng.integers(3)), int(rng.choice([i for i in range(4) if margin[i] > 0]))
+    along = where < 2  # a margin above or below the sheet, which runs across the photo
+    middle = [top / 2, h - bottom / 2, left / 2, w - right / 2][where]  # of that margin
+    if thing == 1:  # a pen, as long as the sheet
+        half = max(2, int(0.02 * max(h, w))) // 2
+        band = slice(max(0, int(middle) - half), int(middle) + half + 1)
+        photo[(band, slice(left, left + sw)) if along else (slice(top, top + sh), band)] = rng.uniform(10, 30)
+    elif thing == 2:  # a coin, anywhere along the margin
+        radius = max(1.0, margin[where] * rng.uniform(0.5, 0.9) / 2)
+        anywhere = rng.uniform(radius, (w if along else h) - radius)
+        y, x = (middle, anywhere) if along else (anywhere, middle)
+        photo[(ys - y) ** 2 + (xs - x) ** 2 < radius**2] = rng.uniform(30, 120)
+    photo = np.clip(photo, 0, 255).astype(np.float32)
+    photo[top : top + sh, left : left + sw] = sheet
     return photo
 
 

@@ -27,6 +27,7 @@ from recognizer.preprocess.crop import INK_THRESHOLD, character_box, ink_bbox, s
 from recognizer.preprocess.ink import (
     MIN_CONTRAST,
     as_float_image,
+    cut_sheet,
     hard_shadow,
     ink_map,
     local_paper,
@@ -59,6 +60,7 @@ __all__ = [
     "as_float_image",
     "centre_by_mass",
     "character_box",
+    "cut_sheet",
     "hard_shadow",
     "ink_bbox",
     "ink_crop",

@@ -45,10 +45,14 @@ from the border (0-1 scale) covers at least this share of the image, and this sh
 bounding box and of each of the box's edges."""
 
 
-SHEET_POOL, SHEET_MARKS, SHEET_GATHERED = 160, 2.0, 0.25
-"""A sheet found on a desk is read alone unless the marks beside it are SHEET_MARKS times as deep as
-those on it and lie within SHEET_GATHERED of the picture's longer side; judged on a copy of about
-SHEET_POOL pixels on its shorter side (``written_on``)."""
+SHEET_POOL, SHEET_MARKS, SHEET_GATHERED, SHEET_SOLID = 160, 2.0, 0.25, 0.15
+SHEET_CORNER, SHEET_BEYOND = 0.05, 0.5
+"""A sheet found on a desk is read alone unless it reaches a corner of the picture (to within
+SHEET_CORNER of its height and width), and the marks beside it are SHEET_MARKS times as deep as those
+on it, lie within SHEET_GATHERED of the picture's longer side, and are not one solid blob (more than
+SHEET_SOLID of them deep inside it); judged on a copy of about SHEET_POOL pixels on its shorter side
+(``written_on``). A sheet cut at a corner by the photo's edge must have the desk beyond its other
+edges: no more than SHEET_BEYOND of a strip there as bright as paper (``cut_sheet``)."""
 
 SHADOW_STEP, SHADOW_BORDER, SHADOW_MIN_SIDE = 0.1, 0.05, 64
 """A hard shadow across light paper (a phone or a hand between the lamp and the page) is a step in
@@ -126,7 +130,9 @@ def ink_map(image: np.ndarray) -> np.ndarray:
     elif grey.ndim == 3:
         grey = grey[:, :, 0]
     level = paper_level(grey)
-    sheet = paper_region(grey - level)  # a sheet's edge on a desk is a step too: it is looked for first
+    # A sheet's edge on a desk is a step too, so a sheet is looked for first: one cut at a corner by the
+    # photo's edge before any other, since the level read from its border may follow a part of it.
+    sheet = cut_sheet(grey) or paper_region(grey - level)
     if sheet is not None and written_on(grey, sheet):
         try:  # the ink on the sheet alone; a sheet with nothing on it falls back to the whole photo
             on_sheet = np.ascontiguousarray(grey[sheet])
@@ -139,20 +145,26 @@ def ink_map(image: np.ndarray) -> np.ndarray:
 
 
 def written_on(grey: np.ndarray, sheet: tuple[slice, slice]) -> bool:
-    """Whether the character is on the ``sheet`` that ``paper_region`` found, not beside it. It is,
-    unless the darkest marks beside the sheet lie SHEET_MARKS times as far below their surface's median
-    brightness as those on it do (``_darkest_marks``), and lie together, as a character's strokes do,
-    within SHEET_GATHERED of the picture's longer side.
+    """Whether the character is on the ``sheet`` that ``cut_sheet`` or ``paper_region`` found, not beside
+    it. It is, unless the sheet reaches a corner of the picture (``_holds_a_corner``), and the darkest
+    marks beside it lie SHEET_MARKS times as far below their surface's median brightness as those on it
+    do (``_darkest_marks``), and lie together, as a character's strokes do, within SHEET_GATHERED of the
+    picture's longer side, and are strokes, not one solid blob (``_one_solid_blob``).
 
     The lit side of a shadow's edge can pass for a sheet, with the character in the shadow beside it
-    and only a wedge of the shadow's blurred edge on the "sheet", which was then read as the ink. A
-    plain desk is plain next to the ink on a sheet (its marks at most 0.17 times as deep, in 400 photos
-    of the evaluation's desk kind); but the grain of a wooden desk, or a pen lying on it, can be twice
-    as deep as faint pencil on the sheet, and is spread over the desk or along the sheet (the darkest
-    marks spanning 0.34-0.83 of the picture, against 0.10-0.18 for the shadows' characters, in two
-    scratch probes). Judged on a min-pooled copy (under 2 x SHEET_POOL pixels on its shorter side),
-    where thin strokes keep their darkness; the sheet's own edge is left out.
+    and only a wedge of the shadow's blurred edge on the "sheet", which was then read as the ink. That
+    lit side is the picture cut by a straight edge, so it always holds a corner of the picture, where a
+    sheet with the desk showing all round it holds none. A plain desk is plain next to the ink on a
+    sheet (its marks at most 0.17 times as deep, in 400 photos of the evaluation's desk kind); but the
+    grain of a wooden desk, or a pen lying on it, can be twice as deep as faint pencil on the sheet,
+    and is spread over the desk or along the sheet (the darkest marks spanning 0.34-0.83 of the
+    picture, against 0.10-0.18 for the shadows' characters, in two scratch probes). A coin on the desk
+    is as deep and as compact as a character, but solid; a paper clip's loops are strokes, and only
+    the corner tells them apart. Judged on a min-pooled copy (under 2 x SHEET_POOL pixels on its
+    shorter side), where thin strokes keep their darkness; the sheet's own edge is left out.
     """
+    if not _holds_a_corner(sheet, grey.shape):
+        return True
     f = max(1, min(grey.shape) // SHEET_POOL)
     small = min_pooled(grey, f)
     (top, bottom), (left, right) = ((s.start // f, s.stop // f) for s in sheet)
@@ -165,7 +177,35 @@ def written_on(grey: np.ndarray, sheet: tuple[slice, slice]) -> bool:
     if depth < SHEET_MARKS * _darkest_marks(small[top:bottom, left:right])[1]:
         return True
     ys, xs = np.nonzero(beside & (small <= low))  # where the darkest marks beside it lie
-    return max(np.ptp(ys), np.ptp(xs)) + 1 >= SHEET_GATHERED * max(small.shape)
+    span = int(max(np.ptp(ys), np.ptp(xs))) + 1
+    if span >= SHEET_GATHERED * max(small.shape):
+        return True
+    return _one_solid_blob(beside & (small <= low + depth / 2), (ys, xs), span)
+
+
+def _one_solid_blob(marks: np.ndarray, darkest: tuple[np.ndarray, np.ndarray], span: int) -> bool:
+    """Whether the ``marks`` around the ``darkest`` ones, which lie within ``span``, are one solid blob,
+    as a coin or a blot is, rather than a character's strokes: more than SHEET_SOLID of them survive
+    when they are worn away by a square a third of ``span`` across. (Of the marks of 25 characters in
+    a shadow beside a "sheet", 0-7% survive; of 10 coins beside a sheet, 29-65%.)"""
+    ys, xs = darkest
+    pad = span // 4
+    near = marks[max(0, ys.min() - pad) : ys.max() + pad + 1, max(0, xs.min() - pad) : xs.max() + pad + 1]
+    core = box_blur(near.astype(np.float32), max(3, span // 3) | 1) > 0.999
+    return float(core.sum()) > SHEET_SOLID * max(1, int(near.sum()))
+
+
+def _holds_a_corner(box: tuple[slice, slice], shape: tuple[int, int]) -> bool:
+    """Whether ``box`` reaches one of the top and bottom edges of a picture of ``shape`` and one of its
+    left and right edges."""
+    return min(_ends_reached(box, shape)) >= 1
+
+
+def _ends_reached(box: tuple[slice, slice], shape: tuple[int, int]) -> list[int]:
+    """How many of a picture's two edges ``box`` reaches, down and across, each to within SHEET_CORNER of
+    the picture's size that way."""
+    near = [SHEET_CORNER * n for n in shape]
+    return [int(s.start <= d) + int(n - s.stop <= d) for s, n, d in zip(box, shape, near)]
 
 
 def min_pooled(grey: np.ndarray, factor: int) -> np.ndarray:
@@ -281,6 +321,43 @@ def paper_region(departure: np.ndarray) -> tuple[slice, slice] | None:
         return None
     dy, dx = max(1, (bottom - top) // 30), max(1, (right - left) // 30)
     return slice(top + dy, bottom - dy), slice(left + dx, right - dx)
+
+
+def cut_sheet(grey: np.ndarray) -> tuple[slice, slice] | None:
+    """A sheet that the photo cuts at one corner, with the desk showing along the other two sides;
+    or None. The border is then half desk and half sheet, and the level that ``paper_level`` reads
+    from it follows neither, so ``paper_region`` finds no sheet against it. Against the border's
+    darker quarter (the desk) the sheet stands out. It is looked for before ``paper_region`` with the
+    usual level, which can bend to follow a part of the sheet and box only that part.
+
+    The lit side of a lamp's fall or of a shadow's edge may pass for a sheet against that level too.
+    So the sheet must reach exactly two adjacent sides of the picture (a lit side parallel to one
+    reaches one, three or four), and beyond its other two edges the desk must show: no more than
+    SHEET_BEYOND of a strip just beyond each is brighter than halfway between desk and sheet. Beyond
+    the box that ``paper_region`` makes of a slanting lit side, the lit paper goes on (65-100% of
+    each strip, in 26 shadow photos that passed the other tests), where a desk's grain does not
+    (0-28%, in 30 cut sheets of the evaluation's clutter kind).
+    """
+    ys, xs = _border_pixels(grey.shape)
+    desk, sheet_side = np.percentile(grey[ys, xs], [25, 90])
+    if sheet_side - desk < SHEET_CONTRAST:  # the border is all one surface
+        return None
+    sheet = paper_region(grey - float(desk))
+    if sheet is None or _ends_reached(sheet, grey.shape) != [1, 1]:
+        return None
+    (top, bottom), (left, right) = ((s.start, s.stop) for s in sheet)
+    halfway = (float(desk) + float(np.median(grey[sheet]))) / 2
+    dy, dx = max(1, (bottom - top) // 28), max(1, (right - left) // 28)  # paper_region's trim, about
+    h, w = grey.shape
+    beyond = (  # a strip two to three trims beyond the edge that is not at the picture's edge
+        grey[top - 3 * dy : top - 2 * dy, left:right] if top > SHEET_CORNER * h
+        else grey[bottom + 2 * dy : bottom + 3 * dy, left:right],
+        grey[top:bottom, left - 3 * dx : left - 2 * dx] if left > SHEET_CORNER * w
+        else grey[top:bottom, right + 2 * dx : right + 3 * dx],
+    )
+    if any(strip.size == 0 or float((strip > halfway).mean()) > SHEET_BEYOND for strip in beyond):
+        return None
+    return sheet
 
 
 def paper_level(grey: np.ndarray) -> float | np.ndarray:
