@@ -339,22 +339,33 @@ def cut_sheet(grey: np.ndarray) -> tuple[slice, slice] | None:
     (0-28%, in 30 cut sheets of the evaluation's clutter kind).
     """
     ys, xs = _border_pixels(grey.shape)
-    desk, sheet_side = np.percentile(grey[ys, xs], [25, 90])
-    if sheet_side - desk < SHEET_CONTRAST:  # the border is all one surface
+    border = grey[ys, xs]
+    darkest, lightest = np.percentile(border, [5, 95])
+    if lightest - darkest < SHEET_CONTRAST:  # the border is all one surface
         return None
+    desk = np.median(border[border < (darkest + lightest) / 2])  # the typical of its darker part
     sheet = paper_region(grey - float(desk))
-    if sheet is None or _ends_reached(sheet, grey.shape) != [1, 1]:
+    ends = _ends_reached(sheet, grey.shape) if sheet is not None else None
+    if ends not in ([1, 1], [2, 1], [1, 2]):
         return None
     (top, bottom), (left, right) = ((s.start, s.stop) for s in sheet)
-    halfway = (float(desk) + float(np.median(grey[sheet]))) / 2
     dy, dx = max(1, (bottom - top) // 28), max(1, (right - left) // 28)  # paper_region's trim, about
     h, w = grey.shape
-    beyond = (  # a strip two to three trims beyond the edge that is not at the picture's edge
-        grey[top - 3 * dy : top - 2 * dy, left:right] if top > SHEET_CORNER * h
-        else grey[bottom + 2 * dy : bottom + 3 * dy, left:right],
-        grey[top:bottom, left - 3 * dx : left - 2 * dx] if left > SHEET_CORNER * w
-        else grey[top:bottom, right + 2 * dx : right + 3 * dx],
-    )
+    if ends == [1, 2] and max(top, h - bottom) - dy >= min(h, w) / SHADOW_WINDOW:
+        return None  # cut on three sides, the desk a strip along the fourth: one narrower than this
+    if ends == [2, 1] and max(left, w - right) - dx >= min(h, w) / SHADOW_WINDOW:
+        return None  # is read as ink by the shadow path, a wider one as shade (the shadows' lit sides)
+    halfway = (float(desk) + float(np.median(grey[sheet]))) / 2
+    beyond = [  # strips two to three trims beyond the edges that are not at the picture's edge
+        strip
+        for strip, inner in (
+            (grey[max(0, top - 3 * dy) : max(0, top - 2 * dy), left:right], top > SHEET_CORNER * h),
+            (grey[bottom + 2 * dy : bottom + 3 * dy, left:right], h - bottom > SHEET_CORNER * h),
+            (grey[top:bottom, max(0, left - 3 * dx) : max(0, left - 2 * dx)], left > SHEET_CORNER * w),
+            (grey[top:bottom, right + 2 * dx : right + 3 * dx], w - right > SHEET_CORNER * w),
+        )
+        if inner
+    ]
     if any(strip.size == 0 or float((strip > halfway).mean()) > SHEET_BEYOND for strip in beyond):
         return None
     return sheet
