@@ -324,19 +324,22 @@ def paper_region(departure: np.ndarray) -> tuple[slice, slice] | None:
 
 
 def cut_sheet(grey: np.ndarray) -> tuple[slice, slice] | None:
-    """A sheet that the photo cuts at one corner, with the desk showing along the other two sides;
-    or None. The border is then half desk and half sheet, and the level that ``paper_level`` reads
-    from it follows neither, so ``paper_region`` finds no sheet against it. Against the border's
-    darker quarter (the desk) the sheet stands out. It is looked for before ``paper_region`` with the
-    usual level, which can bend to follow a part of the sheet and box only that part.
+    """A sheet that the photo's edge cuts at one corner, with the desk showing along the other two
+    sides, or on three sides, with a strip of desk along the fourth; or None. The border is then
+    partly desk and partly sheet, and the level that ``paper_level`` reads from it follows neither,
+    so ``paper_region`` finds no sheet against it, or only a part of it. Against the typical
+    brightness of the border's darker part (the desk) the sheet stands out. It is looked for before
+    ``paper_region`` with the usual level.
 
     The lit side of a lamp's fall or of a shadow's edge may pass for a sheet against that level too.
-    So the sheet must reach exactly two adjacent sides of the picture (a lit side parallel to one
-    reaches one, three or four), and beyond its other two edges the desk must show: no more than
-    SHEET_BEYOND of a strip just beyond each is brighter than halfway between desk and sheet. Beyond
-    the box that ``paper_region`` makes of a slanting lit side, the lit paper goes on (65-100% of
-    each strip, in 26 shadow photos that passed the other tests), where a desk's grain does not
-    (0-28%, in 30 cut sheets of the evaluation's clutter kind).
+    So the sheet must reach exactly two adjacent sides of the picture, or three with a strip of desk
+    narrower than the shadow path's window along the fourth (a wider one, as the shadowed side of a
+    shadow parallel to a side is, that path reads as shade). And beyond its edges that are not at
+    the picture's edge the desk must show: no more than SHEET_BEYOND of a strip just beyond each is
+    brighter than halfway between desk and sheet. Beyond the box that ``paper_region`` makes of a
+    slanting lit side, the lit paper goes on (65-100% of each strip, in 26 shadow photos that passed
+    the other tests), where a desk's grain does not (0-28%, in 30 cut sheets of the evaluation's
+    clutter kind).
     """
     ys, xs = _border_pixels(grey.shape)
     border = grey[ys, xs]
@@ -351,10 +354,11 @@ def cut_sheet(grey: np.ndarray) -> tuple[slice, slice] | None:
     (top, bottom), (left, right) = ((s.start, s.stop) for s in sheet)
     dy, dx = max(1, (bottom - top) // 28), max(1, (right - left) // 28)  # paper_region's trim, about
     h, w = grey.shape
-    if ends == [1, 2] and max(top, h - bottom) - dy >= min(h, w) / SHADOW_WINDOW:
-        return None  # cut on three sides, the desk a strip along the fourth: one narrower than this
-    if ends == [2, 1] and max(left, w - right) - dx >= min(h, w) / SHADOW_WINDOW:
-        return None  # is read as ink by the shadow path, a wider one as shade (the shadows' lit sides)
+    window = min(h, w) / SHADOW_WINDOW
+    if ends == [1, 2] and max(top, h - bottom) - dy >= window:  # a strip of desk too wide
+        return None
+    if ends == [2, 1] and max(left, w - right) - dx >= window:
+        return None
     halfway = (float(desk) + float(np.median(grey[sheet]))) / 2
     beyond = [  # strips two to three trims beyond the edges that are not at the picture's edge
         strip
