@@ -19,6 +19,7 @@ from recognizer.preprocess import (
     THICK_STROKES,
     character_box,
     cut_sheet,
+    desk_sheet,
     hard_shadow,
     ink_map,
     local_paper,
@@ -188,7 +189,8 @@ def in_shadow(page: np.ndarray, dim: float, angle: float, offset: float, blur: f
 
 
 def sheet_in(page: np.ndarray) -> tuple[slice, slice] | None:
-    """What ``paper_region`` takes for a sheet on a desk in ``page`` (grey levels), as ``ink_map`` asks it."""
+    """What ``paper_region`` takes for a sheet on a desk in ``page`` (grey levels), against the paper level
+    read from the border (``ink_map`` looks for a sheet cut by the photo's edge first: ``desk_sheet``)."""
     grey = page / 255
     return paper_region(grey - paper_level(grey))
 
@@ -376,6 +378,12 @@ def grained(shape: tuple[int, int], grey: float, amplitude: float, period: float
 CORNERS = ["top left", "top right", "bottom left", "bottom right"]
 
 
+def written_in(pencil: float) -> np.ndarray:
+    """Fixture digit 7 on its evenly lit page, its ink ``pencil`` times as dark as the pen's (1: the pen;
+    0.2: faint pencil)."""
+    return np.round(235 - (235 - evenly_lit(7).astype(np.float64)) * pencil).astype(np.uint8)
+
+
 @settings(max_examples=20, deadline=None)
 @given(
     index=st.integers(0, len(MNIST_X) - 1),
@@ -430,13 +438,13 @@ def test_a_pen_or_a_coin_on_the_desk_beside_the_sheet_is_not_taken_for_the_chara
     is one solid blob, where a character is strokes. So the sheet is still read. (In a scratch probe
     of 399 faint pencil digits on sheets on a grained desk, with a pen on half of them, a rule on depth
     alone moved 131 off the sheet, and read 280 right against 396.)"""
-    sheet = np.round(235 - (235 - evenly_lit(7).astype(np.float64)) * pencil).astype(np.uint8)
+    sheet = written_in(pencil)
     picture = on_a_desk(sheet, np.full((280 + 200, 420 + 200), desk), corner)
     if thing == "pen":
         picture[20:32, 60:560] = 15  # above the sheet
     else:
         disc(picture, (50, 300), 35, 40)  # above the sheet
-    assert written_on(picture / 255, sheet_in(picture) or cut_sheet(picture / 255))
+    assert written_on(picture / 255, desk_sheet(picture / 255, paper_level(picture / 255)))
     assert ink_within_a_pixel(to_model_input(picture), to_model_input(sheet)) > 0.9
 
 
@@ -446,7 +454,7 @@ def test_a_paper_clip_beside_a_sheet_with_the_desk_all_round_is_not_taken_for_th
     thing tells them apart from a character in a shadow beside a lit side: a sheet with the desk all
     round it holds no corner of the picture. (Beside a sheet that the photo cuts at a corner, a clip
     in faint pencil's company is still taken for the character.)"""
-    sheet = np.round(235 - (235 - evenly_lit(7).astype(np.float64)) * pencil).astype(np.uint8)
+    sheet = written_in(pencil)
     picture = on_a_desk(sheet, np.full((280 + 200, 420 + 200), desk))
     picture[30:70, 260:340] = 30
     picture[34:66, 264:336] = desk  # a loop of wire 4 px thick

@@ -130,9 +130,7 @@ def ink_map(image: np.ndarray) -> np.ndarray:
     elif grey.ndim == 3:
         grey = grey[:, :, 0]
     level = paper_level(grey)
-    # A sheet's edge on a desk is a step too, so a sheet is looked for first: one cut at a corner by the
-    # photo's edge before any other, since the level read from its border may follow a part of it.
-    sheet = cut_sheet(grey) or paper_region(grey - level)
+    sheet = desk_sheet(grey, level)  # a sheet's edge on a desk is a step too: it is looked for first
     if sheet is not None and written_on(grey, sheet):
         try:  # the ink on the sheet alone; a sheet with nothing on it falls back to the whole photo
             on_sheet = np.ascontiguousarray(grey[sheet])
@@ -142,6 +140,13 @@ def ink_map(image: np.ndarray) -> np.ndarray:
         except NoInkError:
             pass
     return _ink_from(paper_departure(grey, level))
+
+
+def desk_sheet(grey: np.ndarray, level: float | np.ndarray) -> tuple[slice, slice] | None:
+    """Where a sheet lies in a photo that shows the desk under it, or None: one cut by the photo's edge
+    (``cut_sheet``) first, since the ``level`` read from the border (``paper_level``) may follow a part
+    of it; otherwise one with the desk all round it (``paper_region``)."""
+    return cut_sheet(grey) or paper_region(grey - level)
 
 
 def written_on(grey: np.ndarray, sheet: tuple[slice, slice]) -> bool:
@@ -198,14 +203,21 @@ def _one_solid_blob(marks: np.ndarray, darkest: tuple[np.ndarray, np.ndarray], s
 def _holds_a_corner(box: tuple[slice, slice], shape: tuple[int, int]) -> bool:
     """Whether ``box`` reaches one of the top and bottom edges of a picture of ``shape`` and one of its
     left and right edges."""
-    return min(_ends_reached(box, shape)) >= 1
+    top, bottom, left, right = _edges_reached(box, shape)
+    return (top or bottom) and (left or right)
 
 
-def _ends_reached(box: tuple[slice, slice], shape: tuple[int, int]) -> list[int]:
-    """How many of a picture's two edges ``box`` reaches, down and across, each to within SHEET_CORNER of
-    the picture's size that way."""
-    near = [SHEET_CORNER * n for n in shape]
-    return [int(s.start <= d) + int(n - s.stop <= d) for s, n, d in zip(box, shape, near)]
+def _edges_reached(box: tuple[slice, slice], shape: tuple[int, int]) -> list[bool]:
+    """Whether ``box`` reaches the picture's top, bottom, left and right edges, each to within
+    SHEET_CORNER of the picture's size that way."""
+    h, w = shape
+    return [gap <= SHEET_CORNER * n for gap, n in zip(_gaps(box, shape), (h, h, w, w))]
+
+
+def _gaps(box: tuple[slice, slice], shape: tuple[int, int]) -> list[int]:
+    """How far ``box`` lies from the top, bottom, left and right edges of a picture of ``shape``."""
+    (top, bottom), (left, right) = ((s.start, s.stop) for s in box)
+    return [top, shape[0] - bottom, left, shape[1] - right]
 
 
 def min_pooled(grey: np.ndarray, factor: int) -> np.ndarray:
@@ -348,30 +360,28 @@ def cut_sheet(grey: np.ndarray) -> tuple[slice, slice] | None:
         return None
     desk = np.median(border[border < (darkest + lightest) / 2])  # the typical of its darker part
     sheet = paper_region(grey - float(desk))
-    ends = _ends_reached(sheet, grey.shape) if sheet is not None else None
-    if ends not in ([1, 1], [2, 1], [1, 2]):
+    if sheet is None:
         return None
+    reached = _edges_reached(sheet, grey.shape)  # top, bottom, left, right
+    if all(reached) or not _holds_a_corner(sheet, grey.shape):  # all four sides, or no corner
+        return None
+    inner = [edge for edge in range(4) if not reached[edge]]  # the edges where the desk shows
     (top, bottom), (left, right) = ((s.start, s.stop) for s in sheet)
     dy, dx = max(1, (bottom - top) // 28), max(1, (right - left) // 28)  # paper_region's trim, about
-    h, w = grey.shape
-    window = min(h, w) / SHADOW_WINDOW
-    if ends == [1, 2] and max(top, h - bottom) - dy >= window:  # a strip of desk too wide
-        return None
-    if ends == [2, 1] and max(left, w - right) - dx >= window:
-        return None
+    trims = (dy, dy, dx, dx)
+    gaps = _gaps(sheet, grey.shape)
+    if len(inner) == 1 and gaps[inner[0]] - trims[inner[0]] >= min(grey.shape) / SHADOW_WINDOW:
+        return None  # cut on three sides, the strip of desk along the fourth too wide
     halfway = (float(desk) + float(np.median(grey[sheet]))) / 2
-    beyond = [  # strips two to three trims beyond the edges that are not at the picture's edge
-        strip
-        for strip, inner in (
-            (grey[max(0, top - 3 * dy) : max(0, top - 2 * dy), left:right], top > SHEET_CORNER * h),
-            (grey[bottom + 2 * dy : bottom + 3 * dy, left:right], h - bottom > SHEET_CORNER * h),
-            (grey[top:bottom, max(0, left - 3 * dx) : max(0, left - 2 * dx)], left > SHEET_CORNER * w),
-            (grey[top:bottom, right + 2 * dx : right + 3 * dx], w - right > SHEET_CORNER * w),
-        )
-        if inner
-    ]
-    if any(strip.size == 0 or float((strip > halfway).mean()) > SHEET_BEYOND for strip in beyond):
-        return None
+    beyond = (  # a strip two to three trims beyond each edge: top, bottom, left, right
+        grey[max(0, top - 3 * dy) : max(0, top - 2 * dy), left:right],
+        grey[bottom + 2 * dy : bottom + 3 * dy, left:right],
+        grey[top:bottom, max(0, left - 3 * dx) : max(0, left - 2 * dx)],
+        grey[top:bottom, right + 2 * dx : right + 3 * dx],
+    )
+    for edge in inner:
+        if beyond[edge].size == 0 or float((beyond[edge] > halfway).mean()) > SHEET_BEYOND:
+            return None
     return sheet
 
 
