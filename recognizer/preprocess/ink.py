@@ -350,8 +350,9 @@ def cut_sheet(grey: np.ndarray) -> tuple[slice, slice] | None:
 
     The lit side of a lamp's fall or of a shadow's edge may pass for a sheet against that level too.
     So the sheet must reach exactly two adjacent sides of the picture, or three with a strip of desk
-    narrower than the shadow path's window along the fourth (a wider one, as the shadowed side of a
-    shadow parallel to a side is, that path reads as shade). And beyond its edges that are not at
+    along the fourth that is narrower than the shadow path's window or has a grain (``_grained``): a
+    wider, smooth one may be the shadowed side of a shadow parallel to a side, and that path reads it
+    as shade. And beyond its edges that are not at
     the picture's edge the desk must show: no more than SHEET_BEYOND of a strip just beyond each is
     brighter than halfway between desk and sheet. Beyond the box that ``paper_region`` makes of a
     slanting lit side, the lit paper goes on (65-100% of each strip, in 26 shadow photos that passed
