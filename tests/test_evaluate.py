@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from helpers import load_mnist_sample, load_unipen_sample
 from recognizer import Recognizer
+from recognizer.model import MODELS_DIR
 from training.data import unipen
 from training.evaluate import brush_grid, score, sketch_draws, sketch_groups, sketches
+from training.writer_spread import group_accuracies, spread, writer_counts
 
 
 def test_score_counts_hits_overall_and_per_group():
@@ -80,3 +84,34 @@ def test_sketch_draws_agree_with_scoring_each_draw_alone():
     assert result["always_right"] >= 20, "the committed model reads most pen digits in every draw"
     assert result["always_right"] <= round(min(alone) * 25), "right every time: right in the worst draw"
     assert result["never_right"] <= round((1 - max(alone)) * 25), "never right: wrong in the best draw"
+    by_writer = result["by_writer"]
+    assert sorted(by_writer) == sorted({s["writer"] for s in digits})
+    assert sum(v["n"] for v in by_writer.values()) == 25
+    pooled = sum(v["n"] * v["accuracy"] for v in by_writer.values()) / 25
+    assert abs(pooled - result["mean"]) < 1e-3, "the writers' shares add up to the mean over all draws"
+
+
+def test_a_group_of_writers_is_scored_by_its_samples_not_by_its_writers():
+    # A writes 10 samples, all right; B writes 90, all wrong. A group of A and B reads 10%, not 50%.
+    counts = {"A": (10, 10.0), "B": (90, 0.0)}
+    accuracies = group_accuracies(counts, group=2, rounds=4000, rng=np.random.default_rng(0))
+    values, times = np.unique(accuracies.round(6), return_counts=True)
+    assert values.tolist() == [0.0, 0.1, 1.0]
+    assert abs(times[1] / 4000 - 0.5) < 0.05, "half the groups hold one writer of each"
+    assert spread(accuracies, bar=0.97)["share_at_bar"] == round(times[2] / 4000, 3)
+
+
+def test_spread_reads_percentiles_and_the_share_at_the_bar():
+    result = spread(np.linspace(0.9, 1.0, 101), bar=0.9705)
+    assert (result["p5"], result["median"], result["p95"]) == (0.905, 0.95, 0.995)
+    assert result["share_at_bar"] == round(30 / 101, 3)
+
+
+def test_the_committed_digits_model_records_each_held_out_writers_sketches():
+    meta = json.loads((MODELS_DIR / "digits.json").read_text())
+    test = writer_counts(meta, ("test",))
+    both = writer_counts(meta, ("test", "val"))
+    assert sum(n for n, _ in test.values()) == meta["held_out_evaluation"]["sketch"]["n"]
+    assert len(both) > len(test), "the validation writers are others"
+    mean = sum(right for _, right in test.values()) / sum(n for n, _ in test.values())
+    assert abs(mean - meta["held_out_evaluation"]["sketch_draws"]["mean"]) < 1e-3

@@ -357,6 +357,8 @@ def sketch_draws(rec: Recognizer, samples: list[dict], draws: int, first_seed: i
     One draw's figure carries the luck of its brushes; the mean over several does
     not, and the counts say how much of the error is the drawings themselves:
     a sample never read right in any draw is not a matter of brush or size.
+    ``by_writer`` gives each writer's share over all draws: whether another group of
+    writers would reach a bar depends on who they are (``training/writer_spread.py``).
     Draw k uses ``np.random.default_rng(first_seed + k)``.
     """
     right = np.array(
@@ -376,6 +378,11 @@ def sketch_draws(rec: Recognizer, samples: list[dict], draws: int, first_seed: i
         "sd": round(float(per_draw.std()), 4),
         "always_right": int((times == draws).sum()),
         "never_right": int((times == 0).sum()),
+        "by_writer": {
+            writer: {"n": int(mine.sum()), "accuracy": round(float(right[:, mine].mean()), 4)}
+            for writer in sorted({s["writer"] for s in samples})
+            for mine in [np.array([s["writer"] == writer for s in samples])]
+        },
     }
 
 
