@@ -22,6 +22,7 @@ KINDS = {
     "shadow": "photo with a shadow's edge across it",
     "form": "in a box or on a line of a form",
     "clutter": "sheet on a grained desk, pen or coin beside it",
+    "pencil_shadow": "faint pencil, a shadow's edge across it",
 }
 """The kinds of input of ``python -m training.evaluate``, in the table's order, with their column titles."""
 COLUMNS = ["model", "classes", "arch", "size", "test set", "float", "int8", "int8 case-insens.",

@@ -263,6 +263,33 @@ def test_a_digit_in_the_shadow_beside_a_lit_side_taken_for_a_sheet_is_read(index
 
 
 @pytest.mark.parametrize(
+    "seed, index, pencil, dim, angle, offset",
+    [
+        (24, 379, 0.199, 0.503, 0.46, -0.145),
+        (53, 477, 0.155, 0.447, 2.264, -0.244),
+        (19, 122, 0.315, 0.466, 2.357, -0.11),
+        (5, 101, 0.346, 0.785, 4.554, 0.025),
+        (3, 13, 0.211, 0.581, 0.842, -0.058),
+    ],
+)
+def test_faint_pencil_with_a_shadows_edge_across_the_page_reads_like_an_even_page(
+    seed, index, pencil, dim, angle, offset
+):
+    """Faint pencil (``pencil``: its share of the pen's darkness) in a photo with a grain of 4 grey
+    levels and a shadow's edge across the page. Two things that did not matter for the pen made the
+    shadow read as ink: the local paper sat on the grain's peaks, so all of the shadow read about as
+    deep as the pencil (the first two here); and the shadow is darker than the pencil, so its tips at
+    the picture's edge were left as ink (the next two; the last, both). These read like the even page
+    at 0.45, 0.68, 0.35, 0.49 and 0.03. (Of 200 random draws of sharp shadows like these, 98 read like
+    the even page before, 189 now; of 200 blurred ones, 90 and 147: a scratch loop.)"""
+    page = np.round(235 - (235 - evenly_lit(index).astype(np.float64)) * pencil)
+    grain = np.random.default_rng(seed).normal(0, 4, page.shape)
+    even = np.clip(page + grain, 0, 255).astype(np.uint8)
+    shadowed = np.clip(in_shadow(page, dim, angle, offset) + grain, 0, 255).astype(np.uint8)
+    assert ink_within_a_pixel(to_model_input(shadowed), to_model_input(even)) > 0.9
+
+
+@pytest.mark.parametrize(
     "index, dim, angle, offset, blur",
     [(205, 0.511, 3.662, 0.142, 0.0175), (494, 0.449, 4.184, 0.223, 0.0101)],
 )

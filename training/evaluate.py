@@ -22,6 +22,8 @@ Kinds of input, all through the public ``Recognizer.predict``:
 - clutter: and again, on a sheet on a grained desk, with a pen or a coin beside it a third of the time
   each, the sheet cut at a corner by the photo's edge a third of the time, and in faint ink half the
   time;
+- pencil_shadow: and again, in faint ink as in faint, with the edge of a shadow across the page as in
+  shadow;
 - mnist: the official MNIST test set (digits only), as 28x28 arrays;
 - with --brush-grid N: N of the sketches again, at each pair of character
   height and brush width in a fixed grid, centred on the canvas;
@@ -95,9 +97,13 @@ def brush_grid(
 
 SCAN_KINDS = {
     "scan": "scan", "photo": "lamp", "desk": "desk", "dust": "dust", "lined": "lined", "faint": "faint",
-    "shadow": "shadow", "form": "form", "clutter": "clutter",
+    "shadow": "shadow", "form": "form", "clutter": "clutter", "pencil_shadow": "pencil_shadow",
 }
 """Each scan and photo column of the results, and the ``scans`` setting that makes it."""
+
+
+SMALL_ON_A_PAGE = ("dust", "lined", "shadow", "form", "pencil_shadow")
+"""The settings that put the character (40-400 px) on a page larger than itself."""
 
 
 def scans(x: np.ndarray, labels: list[str], rng: np.random.Generator, setting: str = "scan"):
@@ -115,16 +121,17 @@ def scans(x: np.ndarray, labels: list[str], rng: np.random.Generator, setting: s
     "clutter": as "desk", but the desk has a wood-like grain and may have a pen or a coin on it, the
     photo may cut the sheet at a corner, and half the time the ink is as faint as "faint"'s
     (``_on_a_cluttered_desk``).
+    "pencil_shadow": as "shadow", in ink as faint as "faint"'s.
     """
     for image, label in zip(x, labels):
-        side = int(rng.uniform(40, 400 if setting in ("dust", "lined", "shadow", "form") else 1200))
+        side = int(rng.uniform(40, 400 if setting in SMALL_ON_A_PAGE else 1200))
         big = np.asarray(
             Image.fromarray(255 - image).resize((side, side), Image.Resampling.BICUBIC), np.float32
         )
         paper = rng.uniform(200, 250)
         ink = rng.uniform(10, 70)
         grain = 6.0
-        if setting == "faint" or (setting == "clutter" and rng.random() < 0.5):
+        if setting in ("faint", "pencil_shadow") or (setting == "clutter" and rng.random() < 0.5):
             ink, grain = paper - rng.uniform(25, 60), rng.uniform(3, 8)
         if setting == "lamp":
             angle, drop = rng.uniform(0, 2 * np.pi), rng.uniform(40, 120)
@@ -138,16 +145,16 @@ def on_paper(
     page: np.ndarray, setting: str, paper: float, ink: float, rng: np.random.Generator
 ) -> np.ndarray:
     """``page`` (grey levels) where ``setting`` puts it: on a sheet on a desk ("desk"), on a dusty scan
-    ("dust"), on ruled paper ("lined") or on a page with a shadow across it ("shadow"); any other
-    setting leaves it as it is; "clutter" on a sheet on a grained desk with things on it; "form" puts it
-    in a printed box or on a printed line."""
+    ("dust"), on ruled paper ("lined") or on a page with a shadow across it ("shadow", "pencil_shadow");
+    "clutter" on a sheet on a grained desk with things on it; "form" in a printed box or on a printed
+    line. Any other setting leaves it as it is."""
     if setting in ("desk", "clutter"):
         return _on_a_desk(page, paper, rng, cluttered=setting == "clutter")
     if setting == "dust":
         return _with_dust(page, paper, rng)
     if setting == "lined":
         return _on_lined_paper(page, paper, ink, rng)
-    if setting == "shadow":
+    if setting in ("shadow", "pencil_shadow"):
         return _in_shadow(page, paper, rng)
     if setting == "form":
         return _on_a_form(page, paper, ink, rng)
