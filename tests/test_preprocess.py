@@ -282,7 +282,7 @@ def test_faint_pencil_with_a_shadows_edge_across_the_page_reads_like_an_even_pag
     the picture's edge were left as ink (the next two; the last, both). These read like the even page
     at 0.45, 0.68, 0.35, 0.49 and 0.03. (Of 200 random draws of sharp shadows like these, 98 read like
     the even page before, 189 now; of 200 blurred ones, 90 and 147: a scratch loop.)"""
-    page = np.round(235 - (235 - evenly_lit(index).astype(np.float64)) * pencil)
+    page = written_in(pencil, index)
     grain = np.random.default_rng(seed).normal(0, 4, page.shape)
     even = np.clip(page + grain, 0, 255).astype(np.uint8)
     shadowed = np.clip(in_shadow(page, dim, angle, offset) + grain, 0, 255).astype(np.uint8)
@@ -405,10 +405,10 @@ def grained(shape: tuple[int, int], grey: float, amplitude: float, period: float
 CORNERS = ["top left", "top right", "bottom left", "bottom right"]
 
 
-def written_in(pencil: float) -> np.ndarray:
-    """Fixture digit 7 on its evenly lit page, its ink ``pencil`` times as dark as the pen's (1: the pen;
-    0.2: faint pencil)."""
-    return np.round(235 - (235 - evenly_lit(7).astype(np.float64)) * pencil).astype(np.uint8)
+def written_in(pencil: float, index: int = 7) -> np.ndarray:
+    """Fixture digit ``index`` on its evenly lit page, its ink ``pencil`` times as dark as the pen's (1:
+    the pen; 0.2: faint pencil)."""
+    return np.round(235 - (235 - evenly_lit(index).astype(np.float64)) * pencil).astype(np.uint8)
 
 
 @settings(max_examples=20, deadline=None)

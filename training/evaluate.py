@@ -375,6 +375,8 @@ def sketch_draws(rec: Recognizer, samples: list[dict], draws: int, first_seed: i
         ]
     )
     per_draw = right.mean(axis=1)
+    writers = np.array([s["writer"] for s in samples])
+    masks = {writer: writers == writer for writer in np.unique(writers)}  # each writer's samples
     times = right.sum(axis=0)
     return {
         "n": len(samples),
@@ -386,9 +388,8 @@ def sketch_draws(rec: Recognizer, samples: list[dict], draws: int, first_seed: i
         "always_right": int((times == draws).sum()),
         "never_right": int((times == 0).sum()),
         "by_writer": {
-            writer: {"n": int(mine.sum()), "accuracy": round(float(right[:, mine].mean()), 4)}
-            for writer in sorted({s["writer"] for s in samples})
-            for mine in [np.array([s["writer"] == writer for s in samples])]
+            str(writer): {"n": int(mine.sum()), "accuracy": round(float(right[:, mine].mean()), 4)}
+            for writer, mine in masks.items()
         },
     }
 

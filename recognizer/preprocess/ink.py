@@ -510,7 +510,7 @@ def shadowed_departure(grey: np.ndarray) -> np.ndarray:
     """
     size = (min(grey.shape) // SHADOW_WINDOW) | 1
     paper = local_paper(grey, size)
-    paper = paper - float(np.median((paper - grey)[::3, ::3]))  # most pixels are paper: the grain's gap
+    paper = paper - float(np.median(paper[::3, ::3] - grey[::3, ::3]))  # most pixels are paper: its grain
     ratio = grey / np.maximum(paper, 1e-3)
     values = grey[_border_pixels(grey.shape)]
     lit = float(np.percentile(values, 90))
