@@ -12,7 +12,7 @@ worksheets as lists of rows, logs every request, and injects faults on demand:
     fake.policy = lambda req: Fault("status", 429, retry_after=1)
 
 Implemented: Drive files.list (open by name), spreadsheets.get (metadata),
-spreadsheets.batchUpdate (addSheet), spreadsheets.values.append and .get.
+spreadsheets.batchUpdate (addSheet), spreadsheets.values.append, .update and .get.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -53,9 +54,13 @@ class Fault:
     """What to do instead of answering normally.
 
     kind: "status" (answer ``status`` with a Google error body, nothing applied),
-    "hang" (wait ``seconds`` before doing anything: the client times out, nothing applied),
-    "land_then_hang" (apply the request, then wait ``seconds``: the client times out
-    although the write landed), "disconnect" (close the connection unanswered, nothing applied).
+    "html" (answer ``status`` with an HTML error page, as Google's front end sometimes
+    does, nothing applied), "hang" (wait ``seconds`` before doing anything: the client
+    times out, nothing applied), "land_then_hang" (apply the request, then wait
+    ``seconds``: the client times out although the write landed), "land_late" (wait
+    ``seconds``, then apply the request and answer: a client that gave up sooner saw a
+    timeout, and its write lands after that, even after its resend),
+    "disconnect" (close the connection unanswered, nothing applied).
     """
 
     kind: str
@@ -101,6 +106,8 @@ class FakeSheets:
         self.tokens: set[str] = set()
         self.policy: Callable[[Request], Fault | None] = lambda request: None
         self.lock = threading.RLock()
+        self.landing = 0
+        """Writes delayed by a "land_late" fault that have not landed yet."""
         self.closing = threading.Event()
         self.key_pem = private_key_pem()
         self.server: ThreadingHTTPServer | None = None
@@ -116,7 +123,7 @@ class FakeSheets:
             def do_GET(self):
                 fake._handle(self)
 
-            do_POST = do_GET
+            do_POST = do_PUT = do_GET
 
             def log_message(self, *args):
                 pass
@@ -203,17 +210,29 @@ class FakeSheets:
             headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
             body = error(fault.status, "Injected failure", "UNAVAILABLE")
             return self._send(h, fault.status, body, headers)
+        if fault and fault.kind == "html":
+            return self._send(h, fault.status, html_error_page(fault.status))
+        if fault and fault.kind == "land_late":  # the client gives up meanwhile; the write still lands
+            with self.lock:
+                self.landing += 1
+            self.closing.wait(fault.seconds)
+            with self.lock:
+                status, body = self._route(request)
+                self.landing -= 1
+            return self._send(h, status, body)
         with self.lock:
             status, body = self._route(request)
         if fault and fault.kind == "land_then_hang":
             self.closing.wait(fault.seconds)
         self._send(h, status, body)
 
-    def _send(self, h: BaseHTTPRequestHandler, status: int, body: dict, headers: dict | None = None) -> None:
-        data = json.dumps(body).encode()
+    def _send(self, h: BaseHTTPRequestHandler, status: int, body: dict | str,
+              headers: dict | None = None) -> None:
+        html = isinstance(body, str)
+        data = body.encode() if html else json.dumps(body).encode()
         try:
             h.send_response(status)
-            h.send_header("Content-Type", "application/json; charset=UTF-8")
+            h.send_header("Content-Type", f"{'text/html' if html else 'application/json'}; charset=UTF-8")
             h.send_header("Content-Length", str(len(data)))
             for k, v in (headers or {}).items():
                 h.send_header(k, v)
@@ -265,6 +284,8 @@ class FakeSheets:
             return 400, error(400, f"Unable to parse range: {unquote(m.group(3))}", "INVALID_ARGUMENT")
         if m.group(4) and r.method == "POST":
             return self._append(spreadsheet, ws, r)
+        if not m.group(4) and r.method == "PUT":
+            return self._update(spreadsheet, ws, cells, r)
         if not m.group(4) and r.method == "GET":
             return 200, values_get(ws, cells, r.params)
         return 404, error(404, f"Unknown endpoint {r.method} {r.path}", "NOT_FOUND")
@@ -284,18 +305,9 @@ class FakeSheets:
         return 200, {"spreadsheetId": spreadsheet.key, "replies": replies}
 
     def _append(self, spreadsheet: Spreadsheet, ws: Worksheet, r: Request) -> tuple[int, dict]:
-        option = r.params.get("valueInputOption")
-        if option not in ("RAW", "USER_ENTERED"):
-            return 400, error(400, "'valueInputOption' is required but not specified", "INVALID_ARGUMENT")
-        values = (r.body or {}).get("values", [])
-        for row in values:
-            for cell in row:
-                if isinstance(cell, str) and len(cell) > CELL_LIMIT:
-                    return 400, error(400, f"Your input contains more than the maximum of {CELL_LIMIT} "
-                                      "characters in a single cell.", "INVALID_ARGUMENT")
-        if option == "USER_ENTERED":  # what Sheets would do: text starting with = becomes a formula
-            values = [[Formula(c) if isinstance(c, str) and c.startswith(("=", "+", "-", "@")) else c
-                       for c in row] for row in values]
+        values = input_values(r)
+        if isinstance(values, tuple):
+            return values
         start = len(ws.rows) + 1
         ws.rows.extend([list(row) for row in values])
         ws.row_count = max(ws.row_count, len(ws.rows))
@@ -307,6 +319,33 @@ class FakeSheets:
                      "updates": {"spreadsheetId": spreadsheet.key, "updatedRange": updated,
                                  "updatedRows": len(values), "updatedColumns": width,
                                  "updatedCells": sum(len(row) for row in values)}}
+
+    def _update(self, spreadsheet: Spreadsheet, ws: Worksheet, cells: str, r: Request) -> tuple[int, dict]:
+        """values.update: write the values at the range's top-left cell, within the range and the grid."""
+        values = input_values(r)
+        if isinstance(values, tuple):
+            return values
+        m = re.fullmatch(r"([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?", cells)
+        if not m:
+            return 400, error(400, f"Unable to parse range: {cells}", "INVALID_ARGUMENT")
+        first_col, first_row = column_number(m.group(1)), int(m.group(2))
+        width = max((len(row) for row in values), default=0)
+        last_col, last_row = first_col + width - 1, first_row + len(values) - 1
+        if m.group(3) and (last_col > column_number(m.group(3)) or last_row > int(m.group(4))):
+            return 400, error(400, f"Requested writing within range [{cells}], but tried writing to "
+                              f"row [{last_row}] column [{last_col}]", "INVALID_ARGUMENT")
+        if last_row > ws.row_count or last_col > ws.col_count:  # a fixed range never grows the sheet here
+            return 400, error(400, f"Range ('{ws.title}'!{cells}) exceeds grid limits. Max rows: "
+                              f"{ws.row_count}, max columns: {ws.col_count}", "INVALID_ARGUMENT")
+        for i, row in enumerate(values):
+            while len(ws.rows) < first_row + i:
+                ws.rows.append([])
+            line = ws.rows[first_row + i - 1]
+            line.extend([""] * (first_col - 1 + len(row) - len(line)))
+            line[first_col - 1 : first_col - 1 + len(row)] = row
+        updated = f"'{ws.title}'!{column_letter(first_col)}{first_row}:{column_letter(last_col)}{last_row}"
+        return 200, {"spreadsheetId": spreadsheet.key, "updatedRange": updated, "updatedRows": len(values),
+                     "updatedColumns": width, "updatedCells": sum(len(row) for row in values)}
 
 
 class Formula(str):
@@ -324,6 +363,43 @@ class LoopbackAdapter(requests.adapters.HTTPAdapter):
         url = urlsplit(request.url)
         request.url = f"{self.base_url}/{url.netloc}{url.path}" + (f"?{url.query}" if url.query else "")
         return super().send(request, **kwargs)
+
+
+def input_values(r: Request) -> list[list] | tuple[int, dict]:
+    """The rows a values.append or .update request writes, as Sheets stores them, or its refusal."""
+    option = r.params.get("valueInputOption")
+    if option not in ("RAW", "USER_ENTERED"):
+        return 400, error(400, "'valueInputOption' is required but not specified", "INVALID_ARGUMENT")
+    values = (r.body or {}).get("values", [])
+    for row in values:
+        for cell in row:
+            if isinstance(cell, str) and len(cell) > CELL_LIMIT:
+                return 400, error(400, f"Your input contains more than the maximum of {CELL_LIMIT} "
+                                  "characters in a single cell.", "INVALID_ARGUMENT")
+    if option == "USER_ENTERED":  # what Sheets would do: text starting with = becomes a formula
+        values = [[Formula(c) if isinstance(c, str) and c.startswith(("=", "+", "-", "@")) else c
+                   for c in row] for row in values]
+    return [list(row) for row in values]
+
+
+ERROR_PAGE_STYLE = "*{margin:0;padding:0}html,code{font:15px/22px arial,sans-serif}p{margin:11px 0 22px}" * 30
+"""Google's error pages carry a few kilobytes of CSS before their text."""
+
+
+def html_error_page(status: int) -> str:
+    """An error page like the ones Google's front end answers with instead of a JSON error."""
+    reason = HTTPStatus(status).phrase
+    return f"""<!DOCTYPE html>
+<html lang=en>
+  <meta charset=utf-8>
+  <meta name=viewport content="initial-scale=1, minimum-scale=1, width=device-width">
+  <title>Error {status} ({reason})!!1</title>
+  <style>{ERROR_PAGE_STYLE}</style>
+  <a href=//www.google.com/><span id=logo aria-label=Google></span></a>
+  <p><b>{status}.</b> <ins>That&#8217;s an error.</ins>
+  <p>The server encountered a temporary error and could not complete your request.<p>Please try again in
+  30 seconds.  <ins>That&#8217;s all we know.</ins>
+"""
 
 
 def error(code: int, message: str, status: str) -> dict:

@@ -22,8 +22,10 @@ from feedback_helpers import digits, samples, submit, wrong_label
 from helpers import disc, load_unipen_sample, sketchpad_value
 from recognizer import Recognizer
 from recognizer.feedback import FeedbackService, FeedbackStore, InvalidLabelError
+from recognizer.feedback import service as service_module
 from recognizer.feedback.__main__ import main as feedback_cli
 from recognizer.feedback.record import COLUMNS, decode_png
+from recognizer.feedback.service import feedback_dir
 from recognizer.feedback.store import FILENAME
 from recognizer.image_io import load_image
 from recognizer.preprocess import to_model_input
@@ -121,6 +123,65 @@ def test_disabled_sheets_is_one_line_notice(tmp_path, caplog):
         FeedbackService.from_env({"HWR_FEEDBACK_DIR": str(tmp_path)}).close()
     (notice,) = [r.getMessage() for r in caplog.records]
     assert "disabled" in notice and "\n" not in notice
+
+
+@pytest.fixture
+def spaces_data(tmp_path, monkeypatch):
+    """A stand-in for the /data folder where Hugging Face Spaces mounts persistent storage."""
+    data = tmp_path / "data"
+    data.mkdir()
+    monkeypatch.setattr(service_module, "SPACES_DATA", data)
+    (tmp_path / "app").mkdir()
+    monkeypatch.chdir(tmp_path / "app")  # the fallback, ./data/feedback, lands in here
+    return data
+
+
+def test_on_a_space_with_persistent_storage_feedback_goes_under_data(spaces_data, caplog):
+    with caplog.at_level(logging.INFO, logger="recognizer.feedback"):
+        service = FeedbackService.from_env({})
+    record_id = submit(service, 0)
+    service.close()
+    assert service.store.directory == spaces_data / "feedback"
+    assert [r.id for r in FeedbackStore(spaces_data / "feedback").records()] == [record_id]
+    (where,) = [r for r in caplog.records if "storing feedback in" in r.getMessage()]
+    assert where.levelno == logging.INFO
+    assert str(spaces_data / "feedback") in where.getMessage() and "persistent storage" in where.getMessage()
+
+
+def test_hwr_feedback_dir_wins_over_data(spaces_data, tmp_path, caplog):
+    chosen = tmp_path / "chosen"
+    with caplog.at_level(logging.INFO, logger="recognizer.feedback"):
+        FeedbackService.from_env({"HWR_FEEDBACK_DIR": str(chosen)}).close()
+    assert (chosen / FILENAME).exists() and not (spaces_data / "feedback").exists()
+    assert not [r for r in caplog.records if "storing feedback in" in r.getMessage()]
+
+
+def test_without_data_feedback_stays_in_the_working_folder(spaces_data, tmp_path, caplog):
+    spaces_data.rmdir()
+    assert feedback_dir({})[0] == Path("data/feedback")
+    with caplog.at_level(logging.INFO, logger="recognizer.feedback"):
+        FeedbackService.from_env({}).close()
+        FeedbackService.from_env({"SPACE_ID": "someone/handwriting"}).close()
+    assert (tmp_path / "app" / "data" / "feedback" / FILENAME).exists() and not spaces_data.exists()
+    plain, space = [r for r in caplog.records if "storing feedback in" in r.getMessage()]
+    assert plain.levelno == logging.INFO and "data/feedback" in plain.getMessage()
+    assert space.levelno == logging.WARNING and "lost when it restarts" in space.getMessage()
+
+
+def test_the_data_root_can_be_given(tmp_path):
+    assert feedback_dir({}, data_root=tmp_path)[0] == tmp_path / "feedback"
+    assert feedback_dir({}, data_root=tmp_path / "missing")[0] == Path("data/feedback")
+    assert feedback_dir({"HWR_FEEDBACK_DIR": "x"}, data_root=tmp_path) == (Path("x"), None)
+
+
+def test_the_command_line_reads_the_same_folder(spaces_data, monkeypatch, capsys):
+    monkeypatch.delenv("HWR_FEEDBACK_DIR", raising=False)
+    service = FeedbackService.from_env({})
+    submit(service, 0)
+    service.close()
+    assert feedback_cli(["status"]) == 0
+    path = spaces_data / "feedback" / FILENAME
+    assert f'"stored": 1, "pending": 1, "parked": 0, "path": "{path}"' in capsys.readouterr().out
 
 
 def test_many_threads_share_one_store(service):

@@ -14,14 +14,15 @@ import os
 import sys
 
 from recognizer.feedback.export import write_csv, write_npz
-from recognizer.feedback.service import DEFAULT_DIR
+from recognizer.feedback.service import feedback_dir
 from recognizer.feedback.store import FILENAME, FeedbackStore
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m recognizer.feedback", description=__doc__.split("\n")[0])
-    p.add_argument("--dir", default=os.environ.get("HWR_FEEDBACK_DIR") or DEFAULT_DIR,
-                   help="feedback data folder (default $HWR_FEEDBACK_DIR or ./data/feedback)")
+    p.add_argument("--dir", default=str(feedback_dir(os.environ)[0]),
+                   help="feedback data folder (default $HWR_FEEDBACK_DIR, else /data/feedback when /data "
+                        "exists, as on a Space with persistent storage, else ./data/feedback)")
     sub = p.add_subparsers(dest="command", required=True)
     export = sub.add_parser("export", help="write the feedback as a training set")
     export.add_argument("out")

@@ -16,6 +16,7 @@ import logging
 import os
 import uuid
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -26,6 +27,30 @@ from recognizer.model import Prediction
 log = logging.getLogger(__name__)
 
 DEFAULT_DIR = "data/feedback"
+SPACES_DATA = Path("/data")
+"""Where Hugging Face Spaces mounts persistent storage (the rest of a Space's disk is wiped on restart)."""
+SPACES_SUBDIR = "feedback"
+
+
+def feedback_dir(
+    environ: Mapping[str, str] = os.environ, data_root: Path | None = None
+) -> tuple[Path, str | None]:
+    """The feedback data folder, and why it is that one (None when HWR_FEEDBACK_DIR chose it).
+
+    $HWR_FEEDBACK_DIR always wins; else ``<data_root>/feedback`` when ``data_root``
+    (default :data:`SPACES_DATA`, /data) is a writable folder, as on a Space with
+    persistent storage; else ./data/feedback.
+    """
+    if environ.get("HWR_FEEDBACK_DIR"):
+        return Path(environ["HWR_FEEDBACK_DIR"]), None
+    root = SPACES_DATA if data_root is None else Path(data_root)
+    if root.is_dir() and os.access(root, os.W_OK | os.X_OK):
+        why = (f"{root} exists: persistent storage on Hugging Face Spaces, kept across restarts; "
+               "HWR_FEEDBACK_DIR is not set")
+        return root / SPACES_SUBDIR, why
+    if root.is_dir():
+        return Path(DEFAULT_DIR), f"{root} exists but is not writable; HWR_FEEDBACK_DIR is not set"
+    return Path(DEFAULT_DIR), f"no {root} folder (persistent storage) and HWR_FEEDBACK_DIR is not set"
 
 
 class InvalidLabelError(ValueError):
@@ -71,11 +96,21 @@ class FeedbackService:
         """A started ``recognizer.feedback.sheets.SheetSync``, or None when Sheets is not configured."""
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ) -> FeedbackService:
-        """Store in $HWR_FEEDBACK_DIR (default ./data/feedback); sync to Sheets if credentials are set."""
+    def from_env(
+        cls, environ: Mapping[str, str] = os.environ, data_root: Path | None = None
+    ) -> FeedbackService:
+        """Store in :func:`feedback_dir` ($HWR_FEEDBACK_DIR, else /data/feedback on a Space with
+        persistent storage, else ./data/feedback); sync to Sheets if credentials are set."""
         from recognizer.feedback import sheets
 
-        store = FeedbackStore(environ.get("HWR_FEEDBACK_DIR") or DEFAULT_DIR)
+        directory, why = feedback_dir(environ, data_root)
+        if why is not None:  # chosen here, not by the operator: say where and why, once
+            if environ.get("SPACE_ID") and directory == Path(DEFAULT_DIR):  # a Space, no persistent storage
+                log.warning("feedback: storing feedback in %s (%s): on this Space, records not yet synced "
+                            "are lost when it restarts", directory, why)
+            else:
+                log.info("feedback: storing feedback in %s (%s)", directory, why)
+        store = FeedbackStore(directory)
         sync = sheets.sync_from_env(store, environ)
         if sync is not None:
             sync.start()

@@ -4,9 +4,19 @@ The SQLite store is the outbox: a worker thread sends unsynced records in
 batches with ``append_rows`` (one worksheet per model, created with a header row
 when missing), marks them synced, and backs off on errors (exponential with
 jitter, honouring Retry-After) while keeping under the Sheets quota of 60
-requests a minute. A record whose earlier send had an uncertain outcome (a
-timeout, a 5xx, a crash) is first looked up in the sheet's id column, so a
-write that landed although it seemed to fail is never repeated.
+requests a minute.
+
+Exactly once, even when a write lands late. A send with an uncertain outcome
+(a timeout, a dropped connection, a 5xx, a crash) may have landed, or may still
+land long after the client gave up: Sheets applies each request atomically and
+gives up on one it has processed for 180 s. So its records are left alone for
+``settle`` seconds after the attempt (default: the client timeout + 180 s + a
+30 s margin; records not attempted go on being sent meanwhile), by which time
+that write has landed or never will; then they are looked up in the sheet's id
+column, and only the missing ones are sent again. The header is written to the
+fixed range A1:K1 (a late copy writes the same cells again) and a worksheet is
+created under its fixed title (a late copy is refused as a duplicate), so
+neither can be doubled either.
 
 A batch that Sheets refuses as invalid (400 or 413) is halved until the record
 at fault is found; that record is parked in the store (kept, never lost, left
@@ -23,6 +33,7 @@ Configuration (environment, e.g. Hugging Face Spaces secrets):
 from __future__ import annotations
 
 import email.utils
+import html
 import json
 import logging
 import os
@@ -52,6 +63,12 @@ CELL_LIMIT = 50_000
 IMAGE_COLUMN = COLUMNS.index("image_png_base64")
 REFUSED = (400, 413)
 """Status codes with which Sheets refuses a request's content: resending it unchanged will not help."""
+SHEETS_TIME_LIMIT = 180.0
+"""Sheets gives up on a request after processing it this long (developers.google.com/sheets/api/limits)."""
+SETTLE_MARGIN = 30.0
+"""Added to the timeout and SHEETS_TIME_LIMIT in the default ``settle``: the request's travel and queue."""
+ERROR_TEXT_LIMIT = 200
+"""A failure that quotes an HTML error page is described in at most this many characters."""
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{40,}")
 
 
@@ -148,11 +165,15 @@ class SheetSync:
         backoff_base: float = 2.0,
         backoff_max: float = 300.0,
         idle_poll: float = 30.0,
+        settle: float | None = None,
     ):
         """``min_interval`` seconds between requests keeps to 60 a minute; the backoff after the
         n-th failure in a row is ``backoff_base * 2**(n-1)`` (at most ``backoff_max``) times a
         random 0.5-1, or Retry-After if longer; ``idle_poll`` is how often an idle worker looks
-        for records stored by other processes."""
+        for records stored by other processes. ``settle`` is how long after a send with an
+        uncertain outcome its records wait before they are looked up and sent again: it must
+        be longer than a write can take to land (default ``timeout + SHEETS_TIME_LIMIT +
+        SETTLE_MARGIN``, 240 s)."""
         self.store = store
         self.client = client
         self.sheet = sheet
@@ -163,6 +184,7 @@ class SheetSync:
         self.idle_poll = idle_poll
         client.http_client.set_timeout(timeout)
         self.timeout = timeout
+        self.settle = timeout + SHEETS_TIME_LIMIT + SETTLE_MARGIN if settle is None else settle
         self.last_error: str | None = None
         self.last_sync: str | None = None
         self.failures = 0
@@ -235,7 +257,7 @@ class SheetSync:
         self.failures += 1
         self.last_error = describe(error, self)
         log.warning("feedback: Sheets sync failed (%d in a row): %s", self.failures, self.last_error)
-        if isinstance(error, gspread.exceptions.APIError) and error.code in (400, 404):
+        if status_of(error) in (400, 404):
             self._forget_worksheets()
         delay = min(self.backoff_max, self.backoff_base * 2 ** (self.failures - 1)) * random.uniform(0.5, 1.0)
         return max(delay, retry_after(error) or 0.0)
@@ -243,9 +265,13 @@ class SheetSync:
     # -- one batch ---------------------------------------------------------------------------
 
     def sync_once(self) -> bool:
-        """Send one batch of one model's pending records. Returns True if more may be waiting."""
+        """Send one batch of one model's pending records. Returns True if more may be waiting.
+
+        Records whose last send had an uncertain outcome less than ``settle`` seconds ago
+        are left out: that send may still land, and sending them again now could double them.
+        """
         cap = self._batch_cap
-        batch = self.store.pending(cap)
+        batch = self.store.pending(cap, attempted_before=utc_now(self.settle))
         if not batch:
             return False
         worksheet = self._worksheet(batch[0][0].model)
@@ -268,9 +294,10 @@ class SheetSync:
                 self._request(worksheet.append_rows, rows, value_input_option="RAW",
                               insert_data_option="INSERT_ROWS", table_range="A1")
             except gspread.exceptions.APIError as e:
-                if 400 <= e.code < 500 and e.code != 408:  # refused outright: nothing landed
+                code = status_of(e) or 0
+                if 400 <= code < 500 and code != 408:  # refused outright: nothing landed, nothing will
                     self.store.clear_attempted(ids)
-                if e.code in REFUSED and self._isolate(ids, e):
+                if code in REFUSED and self._isolate(ids, e):
                     return True
                 raise
             self.store.mark_synced(ids)
@@ -310,22 +337,36 @@ class SheetSync:
         self._worksheets.clear()
         self._spreadsheet = None
 
-    def _worksheet(self, model: str) -> gspread.Worksheet:
-        """The model's worksheet, created with a header row if it is missing."""
-        if model in self._worksheets:
-            return self._worksheets[model]
+    def _worksheet(self, title: str, header: list[str] = COLUMNS) -> gspread.Worksheet:
+        """The worksheet ``title``, created with ``header`` as its first row if it is missing.
+
+        Both steps can be repeated safely after a write that lands late: a second
+        ``addSheet`` of the same title is refused, and the header goes to the fixed
+        range A1:<last column>1, never appended.
+        """
+        if title in self._worksheets:
+            return self._worksheets[title]
         if self._spreadsheet is None:
             self._spreadsheet = self._request(open_spreadsheet, self.client, self.sheet)
         try:
-            worksheet = self._request(self._spreadsheet.worksheet, model)
+            worksheet = self._request(self._spreadsheet.worksheet, title)
         except gspread.exceptions.WorksheetNotFound:
-            worksheet = self._request(self._spreadsheet.add_worksheet, model, rows=1, cols=len(COLUMNS))
-            header = None
+            try:
+                worksheet = self._request(self._spreadsheet.add_worksheet, title, rows=1, cols=len(header))
+            except gspread.exceptions.APIError as e:  # an earlier try, thought lost, created it meanwhile
+                if status_of(e) != 400:
+                    raise
+                try:
+                    worksheet = self._request(self._spreadsheet.worksheet, title)
+                except gspread.exceptions.WorksheetNotFound:
+                    raise e from None
+            header_present = False
         else:
-            header = self._request(worksheet.acell, "A1").value
-        if not header:
-            self._request(worksheet.append_rows, [COLUMNS], value_input_option="RAW", table_range="A1")
-        self._worksheets[model] = worksheet
+            header_present = bool(self._request(worksheet.acell, "A1").value)
+        if not header_present:
+            cells = f"A1:{gspread.utils.rowcol_to_a1(1, len(header))}"
+            self._request(worksheet.update, [header], cells, value_input_option="RAW")
+        self._worksheets[title] = worksheet
         return worksheet
 
     def _request(self, call, *args, **kwargs):
@@ -339,8 +380,34 @@ class SheetSync:
             self._last_request = time.monotonic()
 
 
+def status_of(error: Exception) -> int | None:
+    """The HTTP status of a failed request: gspread says -1 when the answer was not Google's JSON error."""
+    if not isinstance(error, gspread.exceptions.APIError):
+        return None
+    if error.code in (-1, None) and getattr(error, "response", None) is not None:
+        return error.response.status_code
+    return error.code
+
+
+HTML_START = re.compile(r"\s*<(!doctype\s+html|html|head|body|title)\b", re.IGNORECASE)
+
+
+def looks_like_html(text: str) -> bool:
+    return bool(HTML_START.match(text)) or "</html>" in text.lower()
+
+
+def html_summary(page: str, limit: int = ERROR_TEXT_LIMIT) -> str:
+    """The gist of an HTML error page: its <title> and the start of its text, at most ``limit`` characters."""
+    title = re.search(r"<title[^>]*>(.*?)</title>", page, re.IGNORECASE | re.DOTALL)
+    body = re.sub(r"<(script|style|title|head)\b.*?</\1\s*>", " ", page, flags=re.IGNORECASE | re.DOTALL)
+    body = re.sub(r"<!--.*?-->|<[^>]*>", " ", body, flags=re.DOTALL)
+    parts = [html.unescape(" ".join(p.split())) for p in (title.group(1) if title else "", body)]
+    text = ": ".join(p for p in parts if p) or "an HTML page"
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def describe(error: Exception, sync: SheetSync) -> str:
-    """A one-line description of a sync failure, fit for a status page (no secrets in it)."""
+    """A one-line description of a sync failure, fit for a status page (no secrets, no HTML page in it)."""
     if isinstance(error, (gspread.exceptions.SpreadsheetNotFound, PermissionError)):
         email_ = getattr(sync.client.http_client.auth, "service_account_email", "the service account")
         return f"spreadsheet {sync.sheet!r} not found or not shared: share it with {email_} as an editor"
@@ -349,5 +416,14 @@ def describe(error: Exception, sync: SheetSync) -> str:
     if isinstance(error, requests.ConnectionError):
         return "cannot reach Google Sheets (connection failed)"
     if isinstance(error, gspread.exceptions.APIError):
+        message = str(error.error.get("message", ""))
+        if looks_like_html(message):
+            head = f"HTTP {status_of(error)} from Google Sheets, an error page: "
+            return head + html_summary(message, ERROR_TEXT_LIMIT - len(head))
         return str(error)[:300]
-    return f"{type(error).__name__}: {error}"[:300]
+    text = f"{type(error).__name__}: {error}"
+    html_at = re.search(r"<(!doctype\s+html|html)\b", text, re.IGNORECASE)
+    if html_at:  # an HTML page quoted inside another message (an OAuth error, say)
+        head = text[: min(html_at.start(), ERROR_TEXT_LIMIT // 2)].rstrip() + " "
+        return head + html_summary(text[html_at.start():], ERROR_TEXT_LIMIT - len(head))
+    return text[:300]

@@ -8,7 +8,8 @@ other processes open their own and wait on SQLite's busy timeout.
 Sync state per row: ``sync_attempted_at`` is set before a row is sent to Sheets
 and ``synced_at`` once the send is confirmed. A row with the first and not the
 second had an uncertain outcome (a timeout, a crash): it may already be in the
-sheet, so the sender checks before it sends again. A row that Sheets refuses
+sheet, or land there later, so the sender waits until that send can no longer
+land, then checks before it sends again. A row that Sheets refuses
 on its own while other rows go through is *parked* (``parked_at``, ``park_reason``):
 it stays here, is left out of the outbox so that it cannot hold up the rows
 behind it, and goes back in with :meth:`FeedbackStore.unpark`
@@ -22,7 +23,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from recognizer.feedback.record import FeedbackRecord
@@ -82,8 +83,9 @@ def _when_unlocked(statement, timeout: float = BUSY_TIMEOUT):
             time.sleep(0.05)
 
 
-def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+def utc_now(seconds_ago: float = 0.0) -> str:
+    """UTC now (or ``seconds_ago`` seconds ago), ISO 8601 to the millisecond: such times sort as text."""
+    return (datetime.now(timezone.utc) - timedelta(seconds=seconds_ago)).isoformat(timespec="milliseconds")
 
 
 class FeedbackStore:
@@ -153,14 +155,22 @@ class FeedbackStore:
         """Records waiting to be sent (parked ones are counted by :meth:`parked`)."""
         return self._query(f"SELECT count(*) FROM feedback WHERE {OUTBOX}")[0][0]
 
-    def pending(self, limit: int) -> list[tuple[FeedbackRecord, bool]]:
-        """Up to ``limit`` unsynced records of one model, oldest first, each with 'was it attempted?'."""
+    def pending(self, limit: int, attempted_before: str | None = None) -> list[tuple[FeedbackRecord, bool]]:
+        """Up to ``limit`` unsynced records of one model, oldest first, each with 'was it attempted?'.
+
+        With ``attempted_before`` (a :func:`utc_now` time), records last attempted after it
+        are left out: a send of theirs may still land (see ``SheetSync.settle``).
+        """
+        ready, params = OUTBOX, ()
+        if attempted_before is not None:
+            ready = f"{OUTBOX} AND (sync_attempted_at IS NULL OR sync_attempted_at <= ?)"
+            params = (attempted_before,)
         rows = self._query(
             f"SELECT {', '.join(FIELDS)}, sync_attempted_at IS NOT NULL FROM feedback "
-            f"WHERE {OUTBOX} "
-            f"AND model = (SELECT model FROM feedback WHERE {OUTBOX} ORDER BY rowid LIMIT 1) "
+            f"WHERE {ready} "
+            f"AND model = (SELECT model FROM feedback WHERE {ready} ORDER BY rowid LIMIT 1) "
             "ORDER BY rowid LIMIT ?",
-            (limit,),
+            (*params, *params, limit),
         )
         return [(_record(row[:-1]), bool(row[-1])) for row in rows]
 
