@@ -28,7 +28,10 @@ Kinds of input, all through the public ``Recognizer.predict``:
 - with --brush-grid N: N of the sketches again, at each pair of character
   height and brush width in a fixed grid, centred on the canvas;
 - with --sketch-draws N: all the sketches again, in N more random draws, to tell
-  the luck of one draw's brushes from what the model cannot read at all.
+  the luck of one draw's brushes from what the model cannot read at all;
+- with --style-matrix N: N plain pictures in every cell of the style matrix (either
+  polarity or transparent, cropped or not, 16 to 2,000 px, PNG or JPEG, thin or fat
+  strokes; ``training/style_matrix.py``), each cell against the plain 28x28 picture.
 """
 
 from __future__ import annotations
@@ -429,6 +432,9 @@ def main(argv=None) -> dict:
     p.add_argument("--sketch-draws", type=int, default=0, metavar="N",
                    help="also score the same sketches in N more independent draws of brush, size and "
                    "position (exact accuracy: mean, spread, and how many are never or always read right)")
+    p.add_argument("--style-matrix", type=int, default=0, metavar="N",
+                   help="also score N characters in every cell of the style matrix of plain pictures "
+                   "(training/style_matrix.py)")
     p.add_argument("--write", action="store_true", help="record the result in models/<model>.json")
     args = p.parse_args(argv)
     rec = Recognizer.load(args.model)
@@ -464,6 +470,11 @@ def main(argv=None) -> dict:
 
         raw = mnist.load_raw(_sub(args.data_dir, "mnist"))["test"]
         results["mnist"] = score(rec, zip(raw[0], (str(v) for v in raw[1])))
+    if args.style_matrix:
+        from training import style_matrix
+
+        plain = style_matrix.held_out_glyphs(rec.name, rec.labels, args.data_dir, args.style_matrix)
+        results["style_matrix"] = style_matrix.evaluate(rec, *plain)
     results["seconds"] = round(time.time() - t0, 1)
     print(json.dumps({"model": args.model, "sha256": rec.sha256[:12], **results}, indent=2))
     if args.write:

@@ -37,6 +37,16 @@ MAX_SMOOTHING = 9
 
 _BORDER_SAMPLES = 4000
 
+FLAT_TOLERANCE, FLAT_SHARE, FLAT_SURFACE, FLAT_OVERSHOOT, FLAT_SAMPLE = 1, 0.5, 0.01, 0.3, 256
+FLAT_MIDDLE = (0.15, 0.85)
+"""A picture is clean (``flat_background``) when at least FLAT_SHARE of its border lies within
+FLAT_TOLERANCE grey levels (of 255) of one level; no more than the ringing of a resize or a JPEG
+(FLAT_OVERSHOOT of the ink's contrast) lies on the far side of it from the ink; no level well in
+between (FLAT_MIDDLE of the way from the background to the ink) covers FLAT_SURFACE of the picture
+in wide patches; and the ink is strokes, not a solid surface, with nothing far from their cores.
+Judged on a copy about FLAT_SAMPLE pixels on its shorter side. The grain of a photo (3 grey levels
+or more) leaves under a third of its border that close to one level."""
+
 _CURVE_RIDGE = np.array([0, 0, 0, 1e-3, 1e-3, 1e-3])
 
 SHEET_CONTRAST, PAPER_AREA, PAPER_FILL = 0.2, 0.15, 0.85
@@ -134,6 +144,9 @@ def ink_map(image: np.ndarray) -> np.ndarray:
         grey = grey @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
     elif grey.ndim == 3:
         grey = grey[:, :, 0]
+    background = flat_background(grey)
+    if background is not None:  # a clean picture: none of the photo rules below has anything to do
+        return _ink_from(grey - background)
     level = paper_level(grey)
     sheet = desk_sheet(grey, level)  # a sheet's edge on a desk is a step too: it is looked for first
     if sheet is not None and written_on(grey, sheet):
@@ -145,6 +158,74 @@ def ink_map(image: np.ndarray) -> np.ndarray:
         except NoInkError:
             pass
     return _ink_from(paper_departure(grey, level))
+
+
+def flat_background(grey: np.ndarray) -> float | None:
+    """The background's level (0-1) if the picture is clean, else None.
+
+    A clean picture (a canvas export, an edited or cropped picture, a clean scan) has a flat
+    background: at least FLAT_SHARE of its border lies within FLAT_TOLERANCE of one level. Its ink
+    lies all on one side of that level, and between the two there is no third flat surface: only the
+    soft edges of the strokes, spread over every level in between. A photo's grain and uneven light
+    are not flat; a sheet on a desk lies on the other side of the desk's level from the ink, or is too
+    solid for ink where the desk is as dark as the ink; a shadow is a third surface. Such pictures are
+    left to the photo rules.
+    """
+    ys, xs = _border_pixels(grey.shape)
+    values = grey[ys, xs]
+    border = np.round(values * 255)
+    near = np.convolve(np.bincount(border.astype(np.intp), minlength=256), np.ones(2 * FLAT_TOLERANCE + 1))
+    if near.max() < FLAT_SHARE * len(border):
+        return None
+    centre = int(near.argmax()) - FLAT_TOLERANCE  # "full" convolution: shifted by the tolerance
+    background = np.abs(border - centre) <= FLAT_TOLERANCE
+    level = float(np.median(border[background]))
+    lo, hi = float(grey.min()) * 255, float(grey.max()) * 255
+    ink = lo if level - lo > hi - level else hi  # the ink's darkest or lightest, away from the level
+    if abs(ink - level) < MIN_CONTRAST * 255:
+        return None  # blank, or nearly: the photo path says so, after smoothing any grain
+    step = max(1, min(grey.shape) // FLAT_SAMPLE)
+    across = (np.round(grey[::step, ::step] * 255) - level) / (ink - level)  # 0: background, 1: ink
+    if float(np.percentile(across, 0.1)) < -FLAT_OVERSHOOT:
+        return None  # something on the far side of the background: a sheet brighter than the desk
+    if _third_surface(across, 2 * FLAT_TOLERANCE / abs(ink - level)):
+        return None  # a shadow's dimmed paper, say
+    if _solid_share(across > 0.5, max(min(across.shape) // 4, max(across.shape) // 8)) > FLAT_SURFACE:
+        return None  # "ink" too solid for strokes: a sheet, on a desk as dark as the ink
+    if _away_from_strokes(across) > FLAT_SURFACE:
+        return None  # marks that are not the soft edge of a stroke: a desk's grain, say
+    return float(np.median(values[background]))
+
+
+def _third_surface(across: np.ndarray, tolerance: float) -> bool:
+    """Whether ``across`` (0 at the background, 1 at the ink) holds a third surface: a level well
+    between the two (FLAT_MIDDLE), to within ``tolerance``, that covers FLAT_SURFACE of the picture
+    in patches wider than an eighth of it (a shadow's dimmed paper). The soft edges of strokes spread
+    evenly over the levels, and the flat patches of a small picture blown up are small. (Near the
+    ink's level a stroke's core wavers, and is no surface either.)"""
+    low, high = FLAT_MIDDLE
+    bins = max(1, int(np.ceil((high - low) / tolerance)))
+    counts, edges = np.histogram(across, bins=bins, range=FLAT_MIDDLE)
+    pairs = counts[:-1] + counts[1:]
+    if len(pairs) == 0 or pairs.max() < FLAT_SURFACE * across.size:
+        return False
+    k = int(pairs.argmax())
+    surface = (across >= edges[k]) & (across <= edges[k + 2])
+    return _solid_share(surface, min(across.shape) // 8) > FLAT_SURFACE
+
+
+def _away_from_strokes(across: np.ndarray) -> float:
+    """The share of the marks in ``across`` (0 at the background, 1 at the ink) that lie away from the
+    strokes' cores, further than a tenth of the picture: a stroke's soft edge lies beside its core."""
+    marks = across > 0.3
+    near_core = windowed((across > 0.75).astype(np.float32), max(3, min(across.shape) // 10), np.maximum)
+    return float(np.count_nonzero(marks & (near_core == 0))) / max(1, int(np.count_nonzero(marks)))
+
+
+def _solid_share(mask: np.ndarray, size: int) -> float:
+    """The share of the picture that ``mask`` still covers once worn away by a ``size`` square: what
+    of it is a solid surface, not strokes or specks."""
+    return float(windowed(mask.astype(np.float32), max(3, size), np.minimum).mean())
 
 
 def desk_sheet(grey: np.ndarray, level: float | np.ndarray) -> tuple[slice, slice] | None:
