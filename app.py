@@ -71,10 +71,56 @@ SELECT_BRUSH_JS = """
 }
 """
 
+# Why the page reads the drawing itself (issue 28). With a change listener, Gradio 6.31's sketchpad snapshots
+# the canvas when a stroke ends, uploads the snapshot and fires "change" to send its id. But before the event
+# asks for the sketchpad's value, the page refreshes the loading status of every component that was ever an
+# event's input, and that refresh asks the sketchpad for its value too, using the id up. So the event read the
+# live canvas again: later (seconds later in software-rendered Chromium), while the next stroke could be under
+# way. always_last holds an event back only once the one before it has been sent, so such reads overlapped,
+# and whichever came back last was shown: a drawing could be left read as its first stroke.
+LIVE_READ_JS = """
+() => {
+  // Read the drawing with the hidden #live-read button when a stroke ends or a sketchpad button (undo, redo,
+  // clear) is pressed, one read at a time: a change made while a read is on its way asks for one more read
+  // once it is back, so the last reading shown is of the whole drawing.
+  if (window.hwrLiveRead) return;
+  let busy = false, again = false, timer = null, watchdog = null, pressed = false;
+  const start = () => {
+    const button = document.getElementById('live-read');
+    if (!button) return;
+    if (busy) { again = true; return; }
+    busy = true;
+    again = false;
+    watchdog = setTimeout(done, 30000);  // should the read never report back, do not wait for it forever
+    button.click();
+  };
+  const done = () => {
+    clearTimeout(watchdog);
+    busy = false;
+    if (again) start();
+  };
+  const soon = (delay) => { clearTimeout(timer); timer = setTimeout(start, delay); };
+  window.hwrLiveRead = {done};
+  // Capture phase: seen before the sketchpad's own handlers, so the read is asked for once they are done.
+  document.addEventListener('pointerdown', (e) => {
+    pressed = !!e.target.closest?.('#sketchpad canvas');
+  }, true);
+  const lifted = () => { if (pressed) { pressed = false; soon(0); } };
+  window.addEventListener('pointerup', lifted, true);
+  window.addEventListener('pointercancel', lifted, true);
+  document.addEventListener('click', (e) => { if (e.target.closest?.('#sketchpad button')) soon(50); }, true);
+}
+"""
+
+LIVE_READ_DONE_JS = "() => { window.hwrLiveRead?.done(); }"
+
+PAGE_JS = f"() => {{ ({SELECT_BRUSH_JS.strip()})(); ({LIVE_READ_JS.strip()})(); }}"
+"""Run once the page has loaded: the brush is ready to draw with, and each stroke is read."""
+
 CLEAR_CANVAS_JS = """
 () => {
   // Press the sketchpad's own "Clear canvas" button (the last in its top panel): setting the value
-  // to None from Python does not always wipe the canvas. The sketchpad's change event follows.
+  // to None from Python does not always wipe the canvas. The page then reads the empty canvas (LIVE_READ_JS).
   [...document.querySelectorAll('#sketchpad .top-panel button')].pop()?.click();
 }
 """
@@ -343,6 +389,7 @@ class App:
                     with gr.Row():
                         clear = gr.Button("Clear", elem_id="clear")
                         predict = gr.Button("Predict", variant="primary", elem_id="predict")
+                    live_read = gr.Button(visible="hidden", elem_id="live-read")  # pressed by LIVE_READ_JS
                 with gr.Column(scale=2, min_width=300):
                     message = gr.Markdown(HINT, elem_id="message")
                     guesses = gr.Label(num_top_classes=TOP_K, label="Top 5 guesses", elem_id="guesses")
@@ -372,8 +419,11 @@ class App:
             shows = [guesses, model_input, message, shown, verdict, correct_label, feedback_message]
             draw_tab.select(lambda: "draw", None, tab, **ui)
             upload_tab.select(lambda: "upload", None, tab, **ui)
-            # The sketchpad's change event fires once per finished stroke, once the canvas has been sent.
-            drawing.change(self.ui_stroke, [drawing, model], shows, trigger_mode="always_last", **ui)
+            # Each stroke is read by the page's own JS (LIVE_READ_JS), one read at a time, with this hidden
+            # button; the sketchpad has no change event, which would read the canvas at the wrong time.
+            live_read.click(self.ui_stroke, [drawing, model], shows, trigger_mode="always_last", **ui).then(
+                None, None, None, js=LIVE_READ_DONE_JS, **ui
+            )
             upload.upload(self.ui_upload, [upload, model], [upload_path, *shows], preprocess=False, **ui)
             upload.clear(self.ui_clear, None, [upload, upload_path, *shows], **ui)
             open_tab = [tab, drawing, upload_path, model]
@@ -385,7 +435,7 @@ class App:
                 examples.load_input_event.then(self.ui_upload_path, picked, [upload_path, *shows], **ui)
             feedback_row = [shown, verdict, correct_label]
             send.click(self.ui_feedback, feedback_row, [feedback_message, shown, footer], **ui)
-            demo.load(self.ui_status, None, footer, js=SELECT_BRUSH_JS, **ui)
+            demo.load(self.ui_status, None, footer, js=PAGE_JS, **ui)
 
             # The public API, on hidden components so that it takes a file and plain strings.
             with gr.Column(visible=False):

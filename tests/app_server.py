@@ -65,11 +65,14 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def running_app(env: Mapping[str, str] | None = None, timeout: float = START_TIMEOUT) -> Iterator[str]:
+def running_app(
+    env: Mapping[str, str] | None = None, timeout: float = START_TIMEOUT, script: str | Path = "app.py"
+) -> Iterator[str]:
     """Start ``python app.py`` on a free port and yield its base URL; stop it on exit.
 
     ``env`` adds to (or overrides) the environment. The app's output goes to a
-    log file whose tail is shown if it fails to start.
+    log file whose tail is shown if it fails to start. ``script`` runs another
+    copy of the app instead (an older one, to compare), from the repository root.
     """
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="hwr-app-") as tmp:
@@ -84,7 +87,7 @@ def running_app(env: Mapping[str, str] | None = None, timeout: float = START_TIM
         log_path = Path(tmp) / "app.log"
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "app.py"], cwd=REPO, env=environ, stdout=log, stderr=subprocess.STDOUT
+                [sys.executable, str(script)], cwd=REPO, env=environ, stdout=log, stderr=subprocess.STDOUT
             )
         try:
             url = f"http://127.0.0.1:{port}"

@@ -26,6 +26,37 @@ BRUSH_BUTTON = "#sketchpad .toolbar-wrap > .half-container:first-child > button"
 
 Stroke = Sequence[tuple[float, float]]
 
+HOLD_READS_JS = """
+(() => {
+  // Hold back the uploads of one reading of the drawing, as a slow network or a busy server may: after
+  // window.hwrHoldReads(), the next upload to the app, and any that start within 300 ms of it (a reading
+  // sends the sketchpad's background, layer and composite at once), wait until window.hwrReleaseReads().
+  // window.hwrHeld counts the uploads held back.
+  const fetch = window.fetch.bind(window);
+  let hold = null;
+  window.hwrHoldReads = () => {
+    hold = {first: null};
+    hold.gate = new Promise((resolve) => { hold.release = resolve; });
+    window.hwrHeld = 0;
+  };
+  window.hwrReleaseReads = () => { hold?.release(); hold = null; };
+  window.fetch = async (input, init) => {
+    const url = typeof input === 'string' ? input : input.url ?? String(input);
+    const held = hold;
+    if (held && url.includes('/gradio_api/upload')) {
+      const now = performance.now();
+      held.first ??= now;
+      if (now - held.first < 300) {
+        window.hwrHeld += 1;
+        await held.gate;
+      }
+    }
+    return fetch(input, init);
+  };
+})();
+"""
+"""An init script for :class:`AppPage` (``init_script=``)."""
+
 
 def launch(playwright: Playwright) -> Browser:
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -73,8 +104,17 @@ class AppPage:
     is the one for the whole drawing.
     """
 
-    def __init__(self, browser: Browser, url: str, locale: str | None = None, viewport: dict | None = None):
+    def __init__(
+        self,
+        browser: Browser,
+        url: str,
+        locale: str | None = None,
+        viewport: dict | None = None,
+        init_script: str | None = None,
+    ):
         self.page = browser.new_page(viewport=viewport or VIEWPORT, locale=locale)
+        if init_script:
+            self.page.add_init_script(init_script)
         self._in_flight: set[Request] = set()
         self._last_activity = time.monotonic()
         self.page.on("request", self._started)
@@ -105,14 +145,17 @@ class AppPage:
     def close(self) -> None:
         self.page.close()
 
-    def draw(self, strokes: Sequence[Stroke]) -> None:
-        """Draw strokes given in unit-square coordinates onto the sketchpad, one mouse press per stroke."""
+    def draw(self, strokes: Sequence[Stroke], pause: float = 0.0) -> None:
+        """Draw strokes given in unit-square coordinates onto the sketchpad, one mouse press per stroke,
+        with ``pause`` seconds between strokes (a person lifts the pen for half a second or so)."""
         box = self.page.locator("#sketchpad canvas").first.bounding_box()
         side = min(box["width"], box["height"]) * 0.9
         left = box["x"] + (box["width"] - side) / 2
         top = box["y"] + (box["height"] - side) / 2
         mouse = self.page.mouse
-        for stroke in strokes:
+        for i, stroke in enumerate(strokes):
+            if i and pause:
+                self.page.wait_for_timeout(pause * 1000)
             points = [(left + x * side, top + y * side) for x, y in stroke]
             mouse.move(*points[0])
             mouse.down()

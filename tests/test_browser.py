@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from browser import CHROMIUM, AppPage, fit_strokes, launch, unipen_samples
+from browser import CHROMIUM, HOLD_READS_JS, AppPage, fit_strokes, launch, unipen_samples
 from recognizer.feedback import FeedbackStore
 
 if not CHROMIUM.exists():
@@ -32,6 +32,11 @@ ELEVEN = [[(0.25, 0.1), (0.25, 0.9)], [(0.75, 0.1), (0.75, 0.9)]]
 PEN_DIGITS = "34"
 """Real trajectories replayed, the fixture's first of each (the 4 has two strokes). Few, because
 software-rendered Chromium takes about a second per mouse move on a busy machine."""
+SEVERAL_STROKES = (15, 55, 24)
+"""Fixture samples of a 2, a 9 and a 4 written in two strokes, whose first stroke alone reads as another
+digit (a 7, a 0 and a 2): were the live reading left on the first stroke, it would be wrong."""
+STROKE_PAUSE = 0.6
+"""Seconds between strokes, as a person lifts the pen."""
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +101,33 @@ def test_real_pen_trajectories_are_read(app: AppPage) -> None:
         app.draw(fit_strokes(sample["strokes"], sample["y_up"]))
         read[label] = app.result()
     assert read == {label: label for label in PEN_DIGITS}
+
+
+def test_the_live_reading_is_of_the_whole_drawing(browser: Browser, app_url: str) -> None:
+    """Issue 28: real characters of two strokes, drawn with a person's pauses, are read live (without Predict)
+    as the whole drawing, even when the reading sent after the first stroke comes back last, as on a slow
+    network. Gradio's own change event read the canvas while the next stroke was drawn, several reads ran at
+    once, and the last to come back was shown: here the first stroke's, held back until the rest is done."""
+    samples = unipen_samples()
+    app = AppPage(browser, app_url, init_script=HOLD_READS_JS)
+    page = app.page
+    try:
+        read = {}
+        for index in SEVERAL_STROKES:
+            sample = samples[index]
+            strokes = fit_strokes(sample["strokes"], sample["y_up"])
+            app.clear()
+            page.evaluate("() => { window.hwrHoldReads(); }")
+            app.draw(strokes[:1])
+            page.wait_for_function("() => window.hwrHeld > 0", timeout=60_000)  # on its way, slowly
+            page.wait_for_timeout(STROKE_PAUSE * 1000)
+            app.draw(strokes[1:], pause=STROKE_PAUSE)
+            app.wait_until_idle()  # all that is not held back is done
+            page.evaluate("() => { window.hwrReleaseReads(); }")
+            read[index] = app.result()
+        assert read == {index: samples[index]["label"] for index in SEVERAL_STROKES}
+    finally:
+        app.close()
 
 
 def test_a_small_drawing_with_thick_strokes_asks_to_draw_bigger(app: AppPage) -> None:
