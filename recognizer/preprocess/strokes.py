@@ -87,22 +87,28 @@ def windowed(image: np.ndarray, size: int, op) -> np.ndarray:
     return out
 
 
-def normalise_stroke(work: np.ndarray, width: float | None = None) -> np.ndarray:
-    """Thicken hairlines and thin fat brush strokes towards TARGET_STROKE.
+def normalise_stroke(
+    work: np.ndarray,
+    width: float | None = None,
+    target: float = TARGET_STROKE,
+    tolerance: float = STROKE_TOLERANCE,
+    margin: int = MARGIN,
+) -> np.ndarray:
+    """Thicken hairlines and thin fat brush strokes towards ``target`` (default TARGET_STROKE).
 
-    ``work`` is the drawing at WORK_SIZE with a margin of background around it;
-    ``width`` its stroke_width, if the caller has measured it already.
+    ``work`` is the drawing with ``margin`` pixels of background around it (at WORK_SIZE, for
+    one character); ``width`` its stroke_width, if the caller has measured it already.
     """
     if width is None:
         width = stroke_width(work > 0.5)
-    gap = TARGET_STROKE - width
-    if abs(gap) <= STROKE_TOLERANCE:
+    gap = target - width
+    if width == 0 or abs(gap) <= tolerance:
         return work
-    size = min(int(round(abs(gap))) + 1, 2 * MARGIN)
+    size = min(int(round(abs(gap))) + 1, 2 * margin)
     if gap > 0:
         return windowed(work, size, np.maximum)
     thinned = windowed(work, size, np.minimum)
     # A fat brush can hide thin parts: never erase a stroke altogether.
-    if (thinned > 0.5).sum() < 0.25 * (work > 0.5).sum() * TARGET_STROKE / width:
+    if (thinned > 0.5).sum() < 0.25 * (work > 0.5).sum() * target / width:
         return work
     return thinned
