@@ -11,6 +11,9 @@ Public API, for ``gradio_client``:
     client.predict(api_name="/status")                                       -> feedback store status
 The model is "digits", "letters" or "characters" (the display names work too).
 Bad input comes back as an error whose message is written for people.
+
+The same server also serves the lean API of ``api.py``: POST /api/v1/predict with
+the picture itself, JSON back.
 """
 
 from __future__ import annotations
@@ -20,14 +23,18 @@ import json
 import logging
 import os
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 import numpy as np
+from PIL import Image
 
+import api
 from recognizer import MODEL_NAMES, InvalidImageError, NoInkError, Prediction, Recognizer
 from recognizer.feedback import FeedbackService, InvalidLabelError
+from recognizer.feedback.record import ORIGINAL_MAX_SIDE
 from recognizer.image_io import load_image
 from recognizer.preprocess import THICK_STROKES
 
@@ -44,6 +51,10 @@ CONCURRENCY = 4
 EXAMPLES = Path(__file__).resolve().parent / "docs" / "examples"
 """Example photos and scans of real handwriting, and examples.json naming each one's model and caption
 (made by python -m training.make_examples)."""
+SESSIONS = 1000
+"""Gradio keeps this many sessions (each browser tab is one), the least recently used dropped first: each
+holds a copy of the page's configuration, about 0.2 MB, so its default of 10,000 could take 2 GB. The
+sessions Gradio opens for API calls are dropped at once (App.forget_session)."""
 CANVAS = (600, 600)
 BRUSH_SIZE = 18
 """Thick enough that a stroke still covers a pixel or two once the drawing is shrunk to 28x28."""
@@ -148,7 +159,8 @@ class Shown:
     model_name: str
     prediction: Prediction
     image: np.ndarray
-    """The image as decoded (the drawing's ink, or the uploaded picture), stored with the feedback."""
+    """The image as decoded (the drawing's ink, or the uploaded picture), stored with the feedback; shrunk
+    as the feedback store shrinks it (``kept_copy``), so that a session holds at most 256 KB of it."""
     feedback_sent: bool = False
     """Set once feedback on this prediction is stored, so that a second click does not store it twice."""
 
@@ -189,6 +201,42 @@ def preview(model_input: np.ndarray) -> np.ndarray:
     return np.kron(model_input, np.ones((PREVIEW_SCALE, PREVIEW_SCALE), dtype=np.uint8))
 
 
+def kept_copy(image: np.ndarray) -> np.ndarray:
+    """``image`` shrunk to fit ORIGINAL_MAX_SIDE, as the feedback store would shrink it (the same pixels
+    end up stored), so that a session does not hold a 2048-pixel photo until feedback is sent."""
+    if image.dtype != np.uint8 or max(image.shape[:2]) <= ORIGINAL_MAX_SIDE:
+        return image
+    small = Image.fromarray(image)
+    small.thumbnail((ORIGINAL_MAX_SIDE, ORIGINAL_MAX_SIDE), Image.Resampling.BILINEAR)
+    return np.asarray(small)
+
+
+def undecoded_drawing(sketchpad: gr.Sketchpad, payload: Any) -> dict | None:
+    """The sketchpad's value with the drawing's PNGs left as they came, for ``load_image`` to decode.
+
+    Used as the sketchpad's preprocess: Gradio's own decodes all three of the canvas's PNGs (background,
+    layers, composite) into arrays on every stroke, most of what a stroke cost (issue 29). ``load_image``
+    takes only the layers' alpha, and reads the composite only when no layer has a stroke. The value is
+    the usual {"background", "layers", "composite"} dict, with PNG bytes or file paths for the images.
+    """
+    if payload is None:
+        return None
+    parts = payload
+    if payload.id is not None:  # the page sent the PNGs beforehand (accept_blobs), under this id
+        parts = sketchpad.blob_storage.pop(payload.id, None)
+        if parts is None:
+            return {"background": None, "layers": [], "composite": None}
+
+    def undecoded(part: Any) -> bytes | str | None:
+        return getattr(part, "path", part)  # a FileData's path, or the bytes themselves
+
+    return {
+        "background": undecoded(parts.background),
+        "layers": [undecoded(layer) for layer in parts.layers if layer is not None],
+        "composite": undecoded(parts.composite),
+    }
+
+
 def status_line(status: dict) -> str:
     """The footer: how much feedback is stored here and how far the Google Sheets copy lags."""
     line = f"Feedback stored: {status['stored']}"
@@ -210,6 +258,8 @@ class App:
         self.recognizers = recognizers
         self.feedback = feedback
         self.examples = load_examples(recognizers)
+        self.demo: gr.Blocks | None = None
+        """The page, once built; its Gradio server's sessions are what forget_session trims."""
 
     def recognizer(self, model: str | None) -> Recognizer:
         """The model for a name ("digits") or a display name ("Digits"); gr.Error if there is none."""
@@ -225,7 +275,7 @@ class App:
         """Decode ``value`` and predict; NoInkError / InvalidImageError carry messages for users."""
         recognizer = self.recognizer(model)
         image = load_image(value)
-        return Shown(recognizer.name, recognizer.predict(image, top_k=TOP_K), image)
+        return Shown(recognizer.name, recognizer.predict(image, top_k=TOP_K), kept_copy(image))
 
     # -- public API -------------------------------------------------------------------------
 
@@ -236,18 +286,43 @@ class App:
         except (NoInkError, InvalidImageError) as e:
             raise gr.Error(str(e), print_exception=False) from None
 
-    def api_predict(self, image_path: str | None, model: str) -> dict[str, float]:
+    def api_predict(self, image_path: str | None, model: str, request: gr.Request | None = None) -> dict:
         """The top 5 {label: confidence} for an image file."""
+        self.forget_session(request)
         return self.api_read(image_path, model).prediction.as_dict()
 
-    def api_feedback(self, image_path: str | None, model: str, correct: bool, correct_label: str) -> dict:
+    def api_feedback(
+        self, image_path: str | None, model: str, correct: bool, correct_label: str,
+        request: gr.Request | None = None,
+    ) -> dict:
         """Predict on an image file and store the caller's verdict on it, as the UI's feedback row does."""
+        self.forget_session(request)
         shown = self.api_read(image_path, model)
         return {"id": self.submit(shown, correct, correct_label), "prediction": shown.prediction.label}
 
-    def api_status(self) -> dict:
+    def api_status(self, request: gr.Request | None = None) -> dict:
         """The feedback store's status: stored, pending, sheets, last_error, last_sync."""
+        self.forget_session(request)
         return self.feedback.status()
+
+    def forget_session(self, request: gr.Request | None) -> None:
+        """Drop the session Gradio opened for this API call, once the call has its own reference to it.
+
+        Gradio keeps a session for every REST call (its id is the call's), with a copy of the page's
+        configuration, until SESSIONS newer ones push it out: 1,700 calls grew the server by 320 MB
+        (issue 29). The API keeps nothing between calls, so its sessions can go now. A session that
+        holds a page's state (a browser tab's reading) is left alone. Relies on Gradio 6.31's
+        StateHolder (``session_data``, ``time_last_used``, ``lock``).
+        """
+        holder = getattr(self.demo, "state_holder", None)
+        session_hash = getattr(request, "session_hash", None)
+        if holder is None or session_hash is None:
+            return
+        with holder.lock:
+            session = holder.session_data.get(session_hash)
+            if session is not None and not session.state_data:
+                del holder.session_data[session_hash]
+                holder.time_last_used.pop(session_hash, None)
 
     def submit(self, shown: Shown, correct: bool, correct_label: str | None) -> str:
         """Store feedback on ``shown`` and return its id; a label the model does not know is a gr.Error."""
@@ -364,8 +439,10 @@ class App:
                                 layers=False,
                                 transforms=(),
                                 buttons=[],
-                                type="numpy",
                             )
+                            # Set on this one sketchpad, not in a subclass: Gradio writes a .pyi stub
+                            # beside the module of every subclass of a component.
+                            drawing.preprocess = partial(undecoded_drawing, drawing)
                         with gr.Tab("Upload", id="upload") as upload_tab:
                             upload = gr.Image(
                                 label="A photo or scan of one character",
@@ -449,6 +526,7 @@ class App:
             feedback_inputs = [api_image, api_model, api_correct, api_label]
             api_trigger.click(self.api_feedback, feedback_inputs, api_result, api_name="feedback")
             api_trigger.click(self.api_status, None, api_result, api_name="status")
+        self.demo = demo
         return demo
 
 
@@ -470,13 +548,18 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     feedback = FeedbackService.from_env()
     try:
-        demo = App(load_recognizers(), feedback).build()
+        app = App(load_recognizers(), feedback)
+        demo = app.build()
         demo.queue(default_concurrency_limit=CONCURRENCY).launch(
             server_name="0.0.0.0",
             server_port=int(os.environ.get("PORT", "7860")),
             max_file_size=MAX_FILE_SIZE,
             css=CSS,
             theme=gr.themes.Soft(),
+            state_session_capacity=SESSIONS,
+            # The lean API (api.py) on the same server: FastAPI(routes=...) puts its routes before Gradio's.
+            # launch() itself is as before, so that a Space (sdk: gradio) runs app.py unchanged.
+            app_kwargs={"routes": api.routes(app.recognizers, CONCURRENCY)},
         )
     finally:
         feedback.close()

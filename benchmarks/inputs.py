@@ -17,6 +17,11 @@ from tests.helpers import load_mnist_sample, load_unipen_sample, sketchpad_value
 
 SKETCH_FILE, SKETCH_PNG, JPEG_FILE = "sketch_800x800.npz", "sketch_800x800.png", "photo_1200x900.jpg"
 SHADOW_JPEG_FILE = "photo_1200x900_shadow.jpg"
+STROKE_PNGS = {"background": "stroke_background.png", "layer": "stroke_layer.png",
+               "composite": "stroke_composite.png"}
+"""A drawing as the app's sketchpad sends it after a stroke: three PNGs of its 600x600 canvas."""
+APP_CANVAS, APP_BRUSH = (600, 600), 18.0
+"""app.CANVAS and app.BRUSH_SIZE (not imported: importing app.py imports Gradio)."""
 
 
 def unipen_samples(label: str) -> list[dict]:
@@ -63,6 +68,14 @@ def paper_photo(
     return Image.fromarray(rgb, "RGB")
 
 
+def sketch_pngs(sample: dict) -> dict[str, bytes]:
+    """A UniPen trajectory drawn on the app's sketchpad, as the browser uploads it after a stroke: the
+    canvas's background, its one layer of strokes and their composite, each a PNG."""
+    value = unipen_sketch(sample, APP_CANVAS, APP_BRUSH)
+    parts = {"background": value["background"], "layer": value["layers"][0], "composite": value["composite"]}
+    return {name: encode(Image.fromarray(part, "RGBA"), "PNG") for name, part in parts.items()}
+
+
 def encode(image: Image.Image, fmt: str, **params) -> bytes:
     """``image`` saved in ``fmt`` (a Pillow format name), as bytes."""
     buf = io.BytesIO()
@@ -73,22 +86,32 @@ def encode(image: Image.Image, fmt: str, **params) -> bytes:
 def write_benchmark_inputs(folder: Path) -> None:
     """Save the inputs every latency figure uses, so that each benchmark process reads the very same ones:
     the first UniPen "7" drawn on an 800x800 sketchpad (as a value and as the PNG a browser would
-    upload) and an MNIST "2" photographed on paper as a 1200x900 JPEG, without and with a shadow."""
-    sketch = unipen_sketch(unipen_samples("7")[0])
+    upload), the same 7 as the app's sketchpad sends it (three PNGs), and an MNIST "2" photographed on
+    paper as a 1200x900 JPEG, without and with a shadow."""
+    seven = unipen_samples("7")[0]
+    sketch = unipen_sketch(seven)
     np.savez(folder / SKETCH_FILE, background=sketch["background"], layer=sketch["layers"][0],
              composite=sketch["composite"])
     Image.fromarray(sketch["composite"], "RGBA").save(folder / SKETCH_PNG)
+    for name, data in sketch_pngs(seven).items():
+        (folder / STROKE_PNGS[name]).write_bytes(data)
     for name, shadow in ((JPEG_FILE, False), (SHADOW_JPEG_FILE, True)):
         (folder / name).write_bytes(encode(paper_photo(mnist_digit(2), shadow=shadow), "JPEG", quality=85))
 
 
 def read_benchmark_inputs(folder: Path) -> dict[str, Any]:
-    """{"sketch_800x800": sketchpad value, "jpeg_1200x900" and "jpeg_1200x900_shadow": JPEG paths}, as
-    write_benchmark_inputs saved them."""
+    """As write_benchmark_inputs saved them: "sketch_800x800", a sketchpad value of arrays (what Gradio's
+    own sketchpad gives); "png_800x800", the bytes of that drawing's canvas PNG (an upload, or a call of
+    the lean API); "sketch_600x600_png", the app's sketchpad value (undecoded PNGs); and
+    "jpeg_1200x900" and "jpeg_1200x900_shadow", JPEG paths."""
     with np.load(folder / SKETCH_FILE) as z:
         sketch = {"background": z["background"], "layers": [z["layer"]], "composite": z["composite"]}
+    strokes = {name: (folder / file).read_bytes() for name, file in STROKE_PNGS.items()}
     return {
         "sketch_800x800": sketch,
+        "png_800x800": (folder / SKETCH_PNG).read_bytes(),
+        "sketch_600x600_png": {"background": strokes["background"], "layers": [strokes["layer"]],
+                               "composite": strokes["composite"]},
         "jpeg_1200x900": str(folder / JPEG_FILE),
         "jpeg_1200x900_shadow": str(folder / SHADOW_JPEG_FILE),
     }

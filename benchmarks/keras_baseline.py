@@ -11,6 +11,7 @@ speed-up within one process as well as across processes.
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import time
@@ -29,11 +30,14 @@ def naive_28(image: Image.Image) -> np.ndarray:
     return (1.0 - x).reshape(1, 28, 28, 1)
 
 
-def decode(value: dict | str) -> Image.Image:
-    """The original app's image: a sketchpad value's composite, or the file at a path, as PIL opens it."""
+def decode(value: dict | str | bytes) -> Image.Image:
+    """The original app's image: a sketchpad value's composite, or the file at a path or in bytes, as PIL
+    opens it."""
     if isinstance(value, dict):
-        return Image.fromarray(value["composite"])
-    image = Image.open(value)
+        value = value["composite"]
+        if isinstance(value, np.ndarray):
+            return Image.fromarray(value)
+    image = Image.open(io.BytesIO(value) if isinstance(value, bytes) else value)
     image.load()
     return image
 

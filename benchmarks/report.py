@@ -1,4 +1,5 @@
-"""Render the results of one benchmark run as the Markdown table the README quotes."""
+"""Render the results of one benchmark run as Markdown: benchmarks/results.md, whose tables the
+README's Benchmarks section sums up in a few figures."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from typing import Any
 
 INPUT_TITLES = {
     "sketch_800x800": "800x800 sketch",
+    "png_800x800": "800x800 canvas PNG (bytes)",
+    "sketch_600x600_png": "600x600 sketch, as the app's sketchpad hands it over (3 PNGs)",
     "jpeg_1200x900": "1200x900 JPEG",
     "jpeg_1200x900_shadow": "1200x900 JPEG, a shadow's edge across it",
 }
@@ -60,6 +63,7 @@ def render(r: dict) -> str:
         *throughput_section(r),
         *footprint_section(r),
         *models_section(r),
+        *line_section(r),
         *load_section(r),
     ]
     return "\n".join(out) + "\n"
@@ -164,31 +168,56 @@ def models_section(r: dict) -> list[str]:
     ]
 
 
+def line_section(r: dict) -> list[str]:
+    """Reading a 10-character line (issue 26), where the run had a line model to read with."""
+    from benchmarks.lines import section
+
+    lines = section(r.get("lines"))
+    return [*lines, ""] if lines else []
+
+
 def load_section(r: dict) -> list[str]:
     load = r.get("load")
     if not load:
         return ["## App under load", "", "Not run (`--skip-app`).", ""]
-    rows, errors = [], []
-    for kind, levels in load["clients"].items():
-        for lv in levels:
+    return load_lines(load)
+
+
+KIND_TITLES = {"gradio_rest": "Gradio `/predict` (REST: upload, call, stream)",
+               "lean": "lean `POST /api/v1/predict`", "sketch": "sketchpad stroke (3 PNGs + event)"}
+
+
+def load_lines(load: dict) -> list[str]:
+    """The open-loop load test (benchmarks.load_test) as a Markdown section."""
+    rows, errors, idle = [], [], []
+    for run in load["runs"]:
+        kind, app = KIND_TITLES.get(run["kind"], run["kind"]), run["app"]
+        rss = mb(run["app_rss_start_mb"])
+        idle.append(f"{run['kind']} ({app}) {100 * run['app_idle_cpu_share']:.0f}%")
+        for lv in run["levels"]:
             lat = lv["latency_ms"]
-            percentiles = [ms(lat, p) for p in ("p50", "p95", "p99")]
-            rows.append([kind, lv["users"], lv["requests"], lv["errors"], *percentiles,
-                         f"{lv['throughput_per_s']:.1f}", f"{lv['app_cpu_ms_per_request']:.0f}"])
+            users = f"{lv['users']} ({lv['offered_per_s']:.0f}/s)"
+            rows.append([kind, app, users, lv["requests"], lv["errors"],
+                         *[ms(lat, q) for q in ("p50", "p95", "p99")], f"{lv['app_cpu_ms_per_request']:.1f}",
+                         f"{lv['client_cpu_ms_per_request']:.1f}", f"{rss} → {mb(lv['app_rss_after_mb'])}"])
+            rss = mb(lv["app_rss_after_mb"])
             if lv["first_error"]:
-                errors.append(f"{kind}, {lv['users']} users: {lv['first_error']}")
+                errors.append(f"{run['kind']} ({app}), {lv['users']} users: {lv['first_error']}")
     return [
         "## App under load",
         "",
-        f"`python app.py` on this machine; N users at once, each uploading `{load['upload']}` (the sketch as "
-        "a browser's canvas exports it) to `/predict` again as soon as the answer comes. Latency as the "
-        "client sees it, in ms. gradio_client polls for results every 50 ms; plain HTTP (Gradio's REST API: "
-        "upload, call, event stream) shows the server's own latency. With no pause between requests, "
-        "p95 is about N / throughput (Little's law). "
-        f"App RSS: {mb(load['app_rss_start_mb'])} once started, {mb(load['app_rss_mb'])} afterwards.",
+        "`python app.py` on this machine, a fresh one for each kind of request; N users, each sending one "
+        f"request every {load['mean_gap_s']:.0f} s on average at random moments (Poisson arrivals, open "
+        f"loop: latency counts from when a request fell due), {load['seconds_per_level']:.0f} s per level, "
+        "with an 800x800 canvas PNG of a real pen 7 (a stroke: the app's 600x600 sketchpad's three PNGs). "
+        "Latency in ms. CPU time per request of the app and of the load generator (on the same cores). "
+        "App RSS before and after each level. `python -m benchmarks.load_test --help` says more.",
         "",
-        *table(["client", "users", "requests", "errors", "p50", "p95", "p99", "requests/s",
-                "app CPU ms/request"], rows),
+        "The app's CPU time per request includes what it spends idle, as a share of a core: "
+        + ", ".join(idle) + ".",
+        "",
+        *table(["request", "app", "users (offered)", "requests", "errors", "p50", "p95", "p99",
+                "app CPU ms/request", "client CPU ms/request", "app RSS"], rows),
         "",
         *(["First errors: " + "; ".join(errors), ""] if errors else []),
     ]
