@@ -279,14 +279,23 @@ def _alpha_channel(image: Image.Image) -> np.ndarray | None:
 def _from_sketchpad(value: dict) -> np.ndarray:
     if not any(k in value for k in SKETCHPAD_KEYS):
         raise InvalidImageError("A sketchpad value needs 'layers', 'composite' or 'background'.")
-    alpha = _strokes(value.get("layers"))
-    if alpha is not None:
-        return _strokes_only(alpha)
+    strokes = sketchpad_strokes(value)
+    if strokes is not None:
+        return strokes[0]
     for key in ("composite", "background"):
         part = _sketch_part(value.get(key))
         if part is not None:
             return part
     raise NoInkError("The canvas is empty: draw a character first.")
+
+
+def sketchpad_strokes(value: dict) -> tuple[np.ndarray, int] | None:
+    """A sketchpad value's strokes as an RGBA picture cropped to them, and the crop's left x on the
+    canvas (so that a reading's place can be given on the canvas); None when no layer has a stroke."""
+    alpha = _strokes(value.get("layers"))
+    if alpha is None:
+        return None
+    return _strokes_only(alpha)
 
 
 def _strokes(layers: Any) -> np.ndarray | None:
@@ -308,8 +317,9 @@ def _strokes(layers: Any) -> np.ndarray | None:
     return alpha if alpha is not None and alpha.any() else None
 
 
-def _strokes_only(alpha: np.ndarray) -> np.ndarray:
-    """An RGBA image holding ``alpha``, cropped to the strokes (with a one-pixel margin, where there is room).
+def _strokes_only(alpha: np.ndarray) -> tuple[np.ndarray, int]:
+    """An RGBA image holding ``alpha``, cropped to the strokes (with a one-pixel margin, where there
+    is room), and the crop's left x in ``alpha``.
 
     Preprocessing crops to the ink anyway, and gives the same result on the
     crop; cropping here spares it converting a whole 800x800 canvas to float.
@@ -320,7 +330,7 @@ def _strokes_only(alpha: np.ndarray) -> np.ndarray:
     alpha = alpha[top : int(rows[-1]) + 2, left : int(cols[-1]) + 2]
     rgba = np.zeros(alpha.shape + (4,), dtype=np.uint8)
     rgba[:, :, 3] = alpha
-    return rgba
+    return rgba, left
 
 
 def _alpha_as_uint8(alpha: np.ndarray) -> np.ndarray:

@@ -38,31 +38,69 @@ def best_path(
 ) -> tuple[str, list[DecodedCharacter]]:
     """The text read from (T, len(alphabet) + 1) logits, blank last, and each character read.
 
-    A character's confidence is its best step's probability; its runners-up come from that step,
-    blank left out and the rest renormalised.
+    With ``allowed`` (a boolean mask over the classes), a step writes a character where the model
+    puts more weight on some character than on the blank, whichever it is, and the character it
+    writes is the best allowed one. So a digits reader writes the 5 that the model, knowing all 62
+    characters, half took for an S, where masking the S away would have left only the blank.
+
+    A character's confidence is its best step's probability of a character times that character's
+    share of the allowed ones; its runners-up come from that step, renormalised over the allowed.
     """
-    probs = softmax(logits, allowed)
+    probs = softmax(logits)
     blank = len(alphabet)
-    best = probs.argmax(axis=1)
+    if allowed is None:
+        allowed = np.ones(blank + 1, bool)
+    labels = np.where(allowed[:blank], probs[:, :blank], 0.0)
+    writes = probs[:, blank] < 1.0 - probs[:, blank]
+    if not allowed[:blank].all():  # without a mask, plain best path: the best class, blank included
+        best = np.where(writes, labels.argmax(axis=1), blank)
+    else:
+        best = probs.argmax(axis=1)
     characters: list[DecodedCharacter] = []
     start = 0
     for t in range(1, len(best) + 1):
         if t < len(best) and best[t] == best[start]:
             continue
         if best[start] != blank:
-            peak = start + int(probs[start:t, best[start]].argmax())
-            characters.append(_character(probs[peak], alphabet, (start, t - 1), top_k))
+            shares = labels[start:t] / np.maximum(labels[start:t].sum(axis=1, keepdims=True), 1e-12)
+            weight = (1.0 - probs[start:t, blank]) * shares[:, best[start]]
+            peak = int(weight.argmax())
+            characters.append(_character(shares[peak], float(weight[peak]), alphabet, (start, t - 1), top_k))
         start = t
     text = "".join(c.label for c in characters)
     return text, characters
 
 
-def _character(step: np.ndarray, alphabet: str, steps: tuple[int, int], top_k: int) -> DecodedCharacter:
-    labels = step[:-1] / max(float(step[:-1].sum()), 1e-12)
-    order = np.argsort(-labels, kind="stable")[:top_k]
-    top = [(alphabet[i], float(labels[i])) for i in order if labels[i] > 0]
-    best = int(step[:-1].argmax())
-    return DecodedCharacter(alphabet[best], float(step[best]), top, steps)
+def _character(
+    shares: np.ndarray, confidence: float, alphabet: str, steps: tuple[int, int], top_k: int
+) -> DecodedCharacter:
+    order = np.argsort(-shares, kind="stable")[:top_k]
+    top = [(alphabet[i], float(shares[i])) for i in order if shares[i] > 0]
+    return DecodedCharacter(alphabet[int(shares.argmax())], confidence, top, steps)
+
+
+def log_likelihood(logits: np.ndarray, text: str, alphabet: str, allowed: np.ndarray | None = None) -> float:
+    """log P(text | logits) under CTC, summed over every path that writes ``text`` (the forward
+    algorithm), with the classes not ``allowed`` given no probability. -inf where no path fits."""
+    probs = softmax(logits, allowed)
+    with np.errstate(divide="ignore"):
+        logp = np.log(probs)
+    blank = len(alphabet)
+    if not text:
+        return float(logp[:, blank].sum())
+    ids = [alphabet.index(c) for c in text]
+    states = np.array([blank if s % 2 == 0 else ids[s // 2] for s in range(2 * len(ids) + 1)])
+    # a state may skip the blank before it when it writes a character unlike the one two back
+    skip = np.zeros(len(states), bool)
+    skip[3::2] = states[3::2] != states[1:-2:2]
+    alpha = np.full(len(states), -np.inf)
+    alpha[: min(2, len(states))] = logp[0, states[:2]]
+    for t in range(1, len(logp)):
+        stay = alpha
+        step = np.concatenate([[-np.inf], alpha[:-1]])
+        jump = np.where(skip, np.concatenate([[-np.inf, -np.inf], alpha[:-2]]), -np.inf)
+        alpha = np.logaddexp(np.logaddexp(stay, step), jump) + logp[t, states]
+    return float(np.logaddexp(alpha[-1], alpha[-2]))
 
 
 def edit_distance(a: str, b: str) -> int:

@@ -26,6 +26,14 @@ def load_unipen_sample() -> list[dict]:
         return [json.loads(line) for line in f]
 
 
+def load_unipen_lines_sample() -> list[dict]:
+    """Real UniPen lines by test writers of the line model: digit strings, numbers, block letters, words
+    and short text lines (``set``, ``text``, ``writer``, ``kind``, ``strokes`` in page coordinates, y down;
+    see fixtures/make_unipen_lines_sample.py)."""
+    with gzip.open(FIXTURES / "unipen_lines_sample.jsonl.gz", "rt") as f:
+        return [json.loads(line) for line in f]
+
+
 def paste(image: np.ndarray, size: tuple[int, int], at: tuple[int, int]) -> np.ndarray:
     """``image`` on a black canvas of ``size``, its top-left corner at ``at``."""
     canvas = np.zeros(size, dtype=image.dtype)

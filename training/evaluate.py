@@ -2,6 +2,7 @@
 
     python -m training.evaluate digits --data-dir ../shared/data
     python -m training.evaluate characters --data-dir ../shared/data --limit 3000
+    python -m training.evaluate lines [--limit N] [--write]     # the line model: training/evaluate_lines.py
 
 Kinds of input, all through the public ``Recognizer.predict``:
 - sketch: held-out writers' UniPen pen trajectories drawn on an 800x800 sketchpad
@@ -419,6 +420,11 @@ def sketch_groups(sample: dict, audited: tuple[dict, set], split: str, seed: int
 
 
 def main(argv=None) -> dict:
+    given = sys.argv[1:] if argv is None else list(argv)
+    if given[:1] == ["lines"]:  # the line model (issue 26) has its own sets and scores
+        from training import evaluate_lines
+
+        return evaluate_lines.main(given[1:])
     p = argparse.ArgumentParser(prog="python -m training.evaluate")
     p.add_argument("model")
     p.add_argument("--data-dir", default="../shared/data")

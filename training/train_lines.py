@@ -47,6 +47,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--hours", type=float, default=None, help="stop after this long, keeping the best epoch")
     p.add_argument("--words", default=str(WORDS_PATH), help="UniPen words file (unipen_words_dev.jsonl.gz)")
     p.add_argument("--characters", default=str(unipen.DEFAULT_PATH), help="UniPen characters file")
+    p.add_argument(
+        "--resume", help="start from this model.keras (its weights), e.g. an earlier run's best epoch"
+    )
     p.add_argument("--limit", type=int, help="read only this many samples of each file (a smoke test)")
     p.add_argument("--out", default="runs/lines")
     return p.parse_args(argv)
@@ -55,12 +58,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def usable(lines: LineSet) -> np.ndarray:
     """Lines CTC can learn: enough steps for the text (with a blank between repeats), and not a
     segment that holds several lines stacked (far narrower than its text is long)."""
-    keep = []
-    for image, text in zip(lines.images, lines.texts):
-        steps = -(-image.shape[1] // STEP)
-        repeats = sum(a == b for a, b in zip(text, text[1:]))
-        keep.append(steps >= len(text) + repeats and image.shape[1] >= 5 * len(text))
-    return np.array(keep)
+    return np.array(
+        [
+            im.shape[1] >= _narrowest(t) and im.shape[1] >= 5 * len(t)
+            for im, t in zip(lines.images, lines.texts)
+        ]
+    )
 
 
 def batches(lines: LineSet, index: np.ndarray, batch_pixels: int, rng: np.random.Generator | None):
@@ -84,8 +87,12 @@ def batches(lines: LineSet, index: np.ndarray, batch_pixels: int, rng: np.random
         rng.shuffle(groups)
     for group in groups:
         images = [lines.images[i] for i in group]
-        if rng is not None:
-            images = [_stretched(im, rng.uniform(0.8, 1.25)) for im in images]
+        if rng is not None:  # never so narrow that CTC cannot place the text (its loss is then infinite)
+            factors = [
+                max(rng.uniform(0.8, 1.25), _narrowest(lines.texts[i]) / im.shape[1])
+                for im, i in zip(images, group)
+            ]
+            images = [_stretched(im, f) for im, f in zip(images, factors)]
         width = -(-max(im.shape[1] for im in images) // STEP) * STEP
         x = np.zeros((len(group), LINE_HEIGHT, width, 1), np.uint8)
         for k, im in enumerate(images):
@@ -97,6 +104,12 @@ def batches(lines: LineSet, index: np.ndarray, batch_pixels: int, rng: np.random
             y[k, : len(t)] = [_INDEX[c] for c in t]
         steps = np.array([-(-im.shape[1] // STEP) for im in images], np.int32)
         yield x, y, np.array([len(t) for t in texts], np.int32), steps, group
+
+
+def _narrowest(text: str) -> int:
+    """The fewest pixels across in which CTC can place ``text``: a step per character, and a blank
+    between repeats."""
+    return STEP * (len(text) + sum(a == b for a, b in zip(text, text[1:])))
 
 
 def _stretched(image: np.ndarray, factor: float) -> np.ndarray:
@@ -155,6 +168,8 @@ def train(args: argparse.Namespace) -> dict:
     if not args.float32:
         keras.mixed_precision.set_global_policy("mixed_bfloat16")
     model = line_cnn(len(LINE_ALPHABET) + 1, args.width)
+    if args.resume:
+        model.load_weights(args.resume)
     rng = np.random.default_rng(0)
     steps_per_epoch = sum(
         1 for _ in batches(train_set, train_index, args.batch_pixels, np.random.default_rng(1))
@@ -179,13 +194,14 @@ def train(args: argparse.Namespace) -> dict:
     def step(x, y, label_length, logit_length):
         with tf.GradientTape() as tape:
             logits = tf.cast(model(x, training=True)[:, 0], tf.float32)
-            loss = tf.reduce_mean(
-                tf.nn.ctc_loss(
-                    y, logits, label_length, logit_length, logits_time_major=False, blank_index=BLANK
-                )
+            per_line = tf.nn.ctc_loss(
+                y, logits, label_length, logit_length, logits_time_major=False, blank_index=BLANK
             )
+            loss = tf.reduce_mean(tf.where(tf.math.is_finite(per_line), per_line, 0.0))
         grads = tape.gradient(loss, model.trainable_variables)
-        grads, _ = tf.clip_by_global_norm(grads, 5.0)
+        grads, norm = tf.clip_by_global_norm(grads, 5.0)
+        finite = tf.math.is_finite(norm)  # one bad batch must not turn every weight into NaN
+        grads = [tf.where(finite, g, tf.zeros_like(g)) for g in grads]
         optimizer.apply_gradients(zip(grads, model.trainable_variables))
         return loss
 

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from recognizer.preprocess.crop import INK_THRESHOLD, ink_bbox
+from recognizer.preprocess.crop import INK_THRESHOLD, ink_bbox, runs
 from recognizer.preprocess.ink import ink_map
 from recognizer.preprocess.strokes import normalise_stroke, resize, restore_hairlines
 
@@ -38,6 +38,10 @@ LINE_STROKE, LINE_STROKE_TOLERANCE = 4.5, 1.5
 
 WORK_MARGIN = 8
 """Background around the working copy, so that thickening never runs off it."""
+
+
+SPECK = 0.01
+"""A piece of ink with less than this share of all the ink is a speck (dust, a stray dot)."""
 
 
 class LineInput(NamedTuple):
@@ -78,3 +82,27 @@ def line_from_ink(ink: np.ndarray) -> LineInput:
     out = np.pad(line, ((pad, LINE_HEIGHT - INK_HEIGHT - pad), (SIDE_PAD, SIDE_PAD)))
     image = np.round(np.clip(out, 0.0, 1.0) * 255).astype(np.uint8)
     return LineInput(image, float(left), width / w)
+
+
+def ink_pieces(ink: np.ndarray) -> list[tuple[int, int]]:
+    """The (first, last) columns of each piece of ink between empty columns, left to right, specks
+    left out. Separate characters are separate pieces; touching ones are one, and a character
+    written in parts side by side is two."""
+    found = runs((ink > INK_THRESHOLD).sum(axis=0, dtype=np.int32))
+    total = max(1, sum(r.mass for r in found))
+    return [(r.start, r.end) for r in found if r.mass >= SPECK * total]
+
+
+PIECE_MARGIN = 2
+"""Empty columns kept on each side of a piece, so that it is read as a drawing with some background."""
+
+
+def piece_images(ink: np.ndarray, pieces: list[tuple[int, int]]) -> list[np.ndarray]:
+    """Each piece of ``ink`` (float, 0-1) as a uint8 picture of white ink on black, the ink's full
+    height, as a single-character model reads it."""
+    return [
+        np.round(np.clip(ink[:, max(0, a - PIECE_MARGIN) : b + 1 + PIECE_MARGIN], 0, 1) * 255).astype(
+            np.uint8
+        )
+        for a, b in pieces
+    ]

@@ -33,7 +33,7 @@ from PIL import Image, ImageFilter
 from recognizer.errors import NoInkError
 from recognizer.image_io import load_image
 from recognizer.labels import BYCLASS
-from recognizer.preprocess.text_line import to_line_input
+from recognizer.preprocess.text_line import line_from_ink, to_line_input
 from training.data import unipen
 from training.data.base import CACHE_DIR, writer_split
 
@@ -353,13 +353,16 @@ VERSION = 2
 
 
 def _version() -> str:
-    """VERSION and a fingerprint of what the line preprocessing outputs on fixed probe drawings: a
-    cache survives an edit that changes nothing (a comment, a speed-up) and no edit that changes an output."""
+    """VERSION and a fingerprint of what the line steps (``text_line.line_from_ink``) output on fixed
+    probe ink: a cache survives an edit that changes nothing (a comment, a speed-up) and no edit of
+    the line steps that changes an output. Finding the ink (``ink.ink_map``) is the single-character
+    models' step, fingerprinted by their own caches: raise VERSION when a change to it matters here."""
     import hashlib
 
     from training.data.base import _probe_images
 
     digest = hashlib.sha256()
     for image in _probe_images():
-        digest.update(to_line_input(image).image.tobytes())
+        if image.ndim == 2:
+            digest.update(line_from_ink(image.astype(np.float32) / 255).image.tobytes())
     return f"v{VERSION}-{digest.hexdigest()[:8]}"
