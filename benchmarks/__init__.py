@@ -1,4 +1,5 @@
-"""Speed, memory and accuracy figures for the README, measured side by side in one run.
+"""Speed, memory and accuracy figures, measured side by side in one run, for benchmarks/results.md
+(the README's Benchmarks section sums up a few of them).
 
     python -m benchmarks [--quick]      # see benchmarks/__main__.py
 

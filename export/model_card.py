@@ -1,4 +1,5 @@
-"""Print the README's model table from models/*.json, so that every figure in it is a measured one.
+"""Print the full model table of docs/evaluation.md from models/*.json, so that every figure in it
+is a measured one (the README's compact table quotes a few of its columns).
 
     python -m export.model_card
 """

@@ -2,8 +2,9 @@
 as the plain 28x28 picture, with the committed models, on a small sample of the shipped fixtures.
 
 Cropping a picture to the character once read 71% where the plain picture read 99.6%: the ink on the
-border was taken for a shadow. A sample of 20 characters a cell catches a fall of that size; the full
-matrix, on 500 a cell, is ``python -m training.style_matrix <model>``.
+border was taken for a shadow; so was a tiny crop blown up (75.5%, light on dark, stretched to 128
+px). A sample of 20 characters a cell catches a fall of that size; the full matrix, on 500 a cell,
+is ``python -m training.style_matrix <model>``.
 """
 
 from __future__ import annotations
@@ -49,7 +50,10 @@ def _cell_names(model: str) -> list[str]:
     """Every cell for digits; for the two letter models, every polarity, crop and size (the axes that
     interact), so that the three together stay within a minute or so."""
     names = [n for n in cells() if n != PLAIN]
-    return names if model == "digits" else [n for n in names if cells()[n].fmt == "png"]
+    if model == "digits":
+        return names
+    # Stretched to a square, one of 62 characters may become another (an l a bar, a 0 an O).
+    return [n for n in names if cells()[n].fmt == "png" and cells()[n].aspect != "stretch"]
 
 
 STROKE_SHORTFALL = (
@@ -70,7 +74,7 @@ def _cell(name: str):
 def test_every_cell_reads_like_the_plain_picture(model_and_sample, cell):
     rec, glyphs, labels, plain = model_and_sample
     if cell not in _cell_names(rec.name):
-        pytest.skip("JPEG cells are run for digits only")
+        pytest.skip("JPEG and stretched cells are run for digits only")
     style = cells()[cell]
     right = sum(rec.predict(render(g, style)).label == label for g, label in zip(glyphs, labels))
     assert right >= plain - SLACK, f"{rec.name} {cell}: {right}/{len(labels)} against {plain} plain"
@@ -79,15 +83,16 @@ def test_every_cell_reads_like_the_plain_picture(model_and_sample, cell):
 
 
 def test_the_matrix_covers_every_axis():
-    """Both polarities and transparency, four crops, two aspects, 16 to 2,000 px, PNG and JPEG, thin
-    and fat strokes: each value of each axis is in at least one cell."""
+    """Both polarities and transparency, four crops, three aspects, 16 to 2,000 px, PNG and JPEG, thin
+    and fat strokes, drawn large or a tiny crop blown up: each value of each axis is in at least one cell."""
     styles = [s for s in cells().values() if s is not None]
     for axis, wanted in {
         "polarity": {"light_on_dark", "dark_on_light", "transparent"},
         "crop": {"ink", "two", "margin", "wide"},
-        "aspect": {"square", "own"},
+        "aspect": {"square", "stretch", "own"},
         "fmt": {"png", "jpeg"},
         "stroke": {"normal", "thin", "fat"},
+        "source": {"drawn", "small"},
     }.items():
         assert {getattr(s, axis) for s in styles} == wanted
     sizes = {s.size for s in styles}
@@ -105,3 +110,6 @@ def test_a_crop_to_the_ink_touches_every_edge_and_a_wide_margin_none():
     assert cropped[0].any() and cropped[-1].any() and cropped[:, 0].any() and cropped[:, -1].any()
     wide = ink(Style("light_on_dark", "wide", "square", 300))
     assert not (wide[0].any() or wide[-1].any() or wide[:, 0].any() or wide[:, -1].any())
+    blown_up = ink(Style("light_on_dark", "ink", "stretch", 128, source="small"))
+    assert blown_up.shape == (128, 128)
+    assert blown_up[0].any() and blown_up[-1].any() and blown_up[:, 0].any() and blown_up[:, -1].any()

@@ -3,8 +3,9 @@
 Before any photo condition (a shadow, a desk, a form), a character must read as
 well however it was saved: light on dark or dark on light or on a transparent
 background; cropped to the ink, touching two edges, with a small margin or a
-wide one; square or in the ink's own aspect; 16 px to 2,000 px; PNG or JPEG;
-with a thin or a fat stroke. Each *cell* of the matrix is one such style, and
+wide one; square, stretched to a square or in the ink's own aspect; 16 px to
+2,000 px; PNG or JPEG; with a thin or a fat stroke; drawn large, or a tiny
+picture cropped and blown up. Each *cell* of the matrix is one such style, and
 every cell should read within 1.5 points of the plain cell (the 28x28 picture
 as the data set gives it).
 
@@ -45,7 +46,8 @@ class Style:
     """"ink": cut at the ink's edges (touching all four); "two": touching the top and left edges only;
     "margin": a small margin (a tenth of the ink's longer side); "wide": a wide one (half of it)."""
     aspect: str = "square"
-    """"square" (padded with background to a square), or "own": the ink's own aspect."""
+    """"square" (padded with background to a square), "stretch" (stretched to a square), or "own": the
+    ink's own aspect."""
     size: int = 128
     """The picture's longer side, in pixels."""
     fmt: str = "png"
@@ -54,6 +56,10 @@ class Style:
     """"normal", "thin" (a third of MNIST's width) or "fat" (about twice it)."""
     contrast: str = "full"
     """"full" (black and white) or "grey": ink and background 130 grey levels apart, as a dim scan."""
+    source: str = "drawn"
+    """"drawn": drawn at MASTER times its size, cropped there and resized (Lanczos), as a drawing
+    program exports it; or "small": the 28x28 picture itself cropped and blown up (bicubic), as an
+    image editor enlarges a tiny crop, its soft edges and faint pixels many pixels wide."""
 
     @property
     def name(self) -> str:
@@ -71,7 +77,8 @@ def cells() -> dict[str, Style | None]:
 
     ``None`` is the plain cell. Polarity, crop and size are the axes that interact (a crop to the ink
     puts ink on the border, where the background is read); aspect, format, stroke and contrast are
-    varied on each polarity and crop at one or two sizes.
+    varied on each polarity and crop at one or two sizes. A tiny crop blown up is cropped to the ink
+    (the 28x28 picture's non-zero box), in each polarity, stretched or in its own aspect.
     """
     out: dict[str, Style | None] = {PLAIN: None}
 
@@ -92,6 +99,9 @@ def cells() -> dict[str, Style | None]:
                     add(Style(polarity, crop, "square", size, "jpeg"))
                 add(Style(polarity, crop, "own", 300, "jpeg"))
                 add(Style(polarity, crop, "square", 128, contrast="grey"))
+        for size in (64, 128, 600):
+            add(Style(polarity, "ink", "stretch", size, source="small"))
+        add(Style(polarity, "ink", "own", 300, source="small"))
     return out
 
 
@@ -99,10 +109,13 @@ def render(glyph: np.ndarray, style: Style | None) -> bytes:
     """The file a person would upload: ``glyph`` (28x28 uint8, white ink on black) saved in ``style``."""
     if style is None:
         return _encode(Image.fromarray(np.asarray(glyph, np.uint8)), "png")
-    ink = _cropped(_master(glyph, style.stroke), _ink_box(glyph, style.stroke), style.crop)
+    if style.source == "small":
+        ink = _cropped(np.asarray(glyph, np.float32) / 255, _ink_box(glyph, "normal", 1), style.crop)
+    else:
+        ink = _cropped(_master(glyph, style.stroke), _ink_box(glyph, style.stroke), style.crop)
     if style.aspect == "square":
         ink = _squared(ink)
-    ink = _resized(ink, style.size)
+    ink = _resized(ink, style.size, style.aspect == "stretch", style.source == "small")
     if style.contrast == "grey":
         ink = 0.2 + 0.51 * ink  # 51 to 181 of 255: 130 levels apart
     if style.polarity == "transparent":
@@ -123,7 +136,7 @@ def _master(glyph: np.ndarray, stroke: str) -> np.ndarray:
     )
     if stroke != "normal":
         shape = np.asarray(image) > 127
-        width = stroke_width(shape)
+        width = drawn_stroke_width(shape)
         reach = max(1, round(width / 4 if stroke == "thin" else width / 2))
         pen = ImageFilter.MinFilter if stroke == "thin" else ImageFilter.MaxFilter
         image = Image.fromarray(shape.astype(np.uint8) * 255).filter(pen(2 * reach + 1))
@@ -131,26 +144,27 @@ def _master(glyph: np.ndarray, stroke: str) -> np.ndarray:
     return np.asarray(image, np.float32) / 255.0
 
 
-def stroke_width(shape: np.ndarray) -> float:
-    """A binary shape's typical stroke width: twice its area over its outline's length."""
+def drawn_stroke_width(shape: np.ndarray) -> float:
+    """A binary shape's typical stroke width, twice its area over its outline's length: how far to thin
+    or thicken the master. (Not ``recognizer.preprocess.strokes.stroke_width``, the serving measure.)"""
     inner = shape[1:-1, 1:-1] & shape[:-2, 1:-1] & shape[2:, 1:-1] & shape[1:-1, :-2] & shape[1:-1, 2:]
     outline = int(shape.sum()) - int(inner.sum())
     return 2.0 * float(shape.sum()) / max(1, outline)
 
 
-def _ink_box(glyph: np.ndarray, stroke: str) -> tuple[int, int, int, int]:
-    """Where any ink is (any pixel above 0, as an editor's "crop to content" cuts), in master pixels;
-    a fat stroke grows it by the filter's reach."""
+def _ink_box(glyph: np.ndarray, stroke: str, scale: int = MASTER) -> tuple[int, int, int, int]:
+    """Where any ink is (any pixel above 0, as an editor's "crop to content" cuts), in pixels of the
+    glyph ``scale`` times its size (the master's by default); a fat stroke grows it by the filter's reach."""
     rows, cols = np.flatnonzero(np.any(glyph > 0, 1)), np.flatnonzero(np.any(glyph > 0, 0))
-    grow = 2 * MASTER if stroke == "fat" else 0
-    top, left = max(0, rows[0] * MASTER - grow), max(0, cols[0] * MASTER - grow)
-    bottom, right = (min(28 * MASTER, (v[-1] + 1) * MASTER + grow) for v in (rows, cols))
+    grow = 2 * scale if stroke == "fat" else 0
+    top, left = max(0, rows[0] * scale - grow), max(0, cols[0] * scale - grow)
+    bottom, right = (min(28 * scale, (v[-1] + 1) * scale + grow) for v in (rows, cols))
     return top, bottom, left, right
 
 
 def _cropped(ink: np.ndarray, box: tuple[int, int, int, int], crop: str) -> np.ndarray:
-    """``ink`` cut to ``box`` (top, bottom, left, right; the glyph's at MASTER times its size), then
-    given the ``crop``'s margins."""
+    """``ink`` cut to ``box`` (top, bottom, left, right, in ``ink``'s pixels), then given the ``crop``'s
+    margins."""
     top, bottom, left, right = box
     box = ink[top:bottom, left:right]
     side = max(box.shape)
@@ -167,11 +181,15 @@ def _squared(ink: np.ndarray) -> np.ndarray:
     return np.pad(ink, ((top, side - h - top), (left, side - w - left)))
 
 
-def _resized(ink: np.ndarray, size: int) -> np.ndarray:
-    """``ink`` scaled so that its longer side is ``size``, as an image editor would (Lanczos)."""
+def _resized(ink: np.ndarray, size: int, stretch: bool = False, small: bool = False) -> np.ndarray:
+    """``ink`` scaled so that its longer side is ``size`` (or stretched to ``size`` x ``size``), as an
+    image editor would: Lanczos; or, for a ``small`` picture (8 bits a pixel) blown up, bicubic."""
     h, w = ink.shape
     scale = size / max(h, w)
-    shape = (max(1, round(w * scale)), max(1, round(h * scale)))
+    shape = (size, size) if stretch else (max(1, round(w * scale)), max(1, round(h * scale)))
+    if small:
+        image = Image.fromarray(np.round(ink * 255).astype(np.uint8)).resize(shape, Image.Resampling.BICUBIC)
+        return np.asarray(image, np.float32) / 255
     resized = Image.fromarray(ink, mode="F").resize(shape, Image.Resampling.LANCZOS)
     return np.clip(np.asarray(resized, np.float32), 0.0, 1.0)
 

@@ -163,13 +163,31 @@ def ink_map(image: np.ndarray) -> np.ndarray:
 def flat_background(grey: np.ndarray) -> float | None:
     """The background's level (0-1) if the picture is clean, else None.
 
-    A clean picture (a canvas export, an edited or cropped picture, a clean scan) has a flat
-    background: at least FLAT_SHARE of its border lies within FLAT_TOLERANCE of one level. Its ink
-    lies all on one side of that level, and between the two there is no third flat surface: only the
-    soft edges of the strokes, spread over every level in between. A photo's grain and uneven light
-    are not flat; a sheet on a desk lies on the other side of the desk's level from the ink, or is too
-    solid for ink where the desk is as dark as the ink; a shadow is a third surface. Such pictures are
-    left to the photo rules.
+    A clean picture (a canvas export, an edited or cropped picture, a clean scan) holds two levels
+    only, a flat background and the ink (``two_levels``), and its ink is strokes: not a solid surface
+    (a sheet, on a desk as dark as the ink), with nothing far from their cores (a desk's grain). A
+    photo's grain and uneven light are not flat, a sheet brighter than its desk lies on the far side of
+    the desk's level from the ink, and a shadow is a third level. Such pictures are left to the photo
+    rules.
+    """
+    two = two_levels(grey)
+    if two is None:
+        return None
+    level, across = two
+    if _solid_share(across > 0.5, max(min(across.shape) // 4, max(across.shape) // 8)) > FLAT_SURFACE:
+        return None  # "ink" too solid for strokes: a sheet, on a desk as dark as the ink
+    if _away_from_strokes(across) > FLAT_SURFACE:
+        return None  # marks that are not the soft edge of a stroke: a desk's grain, say
+    return level
+
+
+def two_levels(grey: np.ndarray) -> tuple[float, np.ndarray] | None:
+    """The level (0-1) of a flat background, and the picture from it (0) to the ink (1) on a copy
+    about FLAT_SAMPLE pixels on its shorter side, if the picture holds those two levels only; else None.
+
+    At least FLAT_SHARE of the border lies within FLAT_TOLERANCE of one level, the ink lies all on one
+    side of it, and between the two there is no third flat surface (a shadow's dimmed paper): only
+    the soft edges of the strokes, spread over every level in between.
     """
     ys, xs = _border_pixels(grey.shape)
     values = grey[ys, xs]
@@ -190,11 +208,7 @@ def flat_background(grey: np.ndarray) -> float | None:
         return None  # something on the far side of the background: a sheet brighter than the desk
     if _third_surface(across, 2 * FLAT_TOLERANCE / abs(ink - level)):
         return None  # a shadow's dimmed paper, say
-    if _solid_share(across > 0.5, max(min(across.shape) // 4, max(across.shape) // 8)) > FLAT_SURFACE:
-        return None  # "ink" too solid for strokes: a sheet, on a desk as dark as the ink
-    if _away_from_strokes(across) > FLAT_SURFACE:
-        return None  # marks that are not the soft edge of a stroke: a desk's grain, say
-    return float(np.median(values[background]))
+    return float(np.median(values[background])), across
 
 
 def _third_surface(across: np.ndarray, tolerance: float) -> bool:
@@ -541,26 +555,27 @@ def paper_level(grey: np.ndarray) -> float | np.ndarray:
 
 
 def hard_shadow(grey: np.ndarray, level: float | np.ndarray) -> bool:
-    """Whether light paper has a shadow's hard edge across it: ``level`` (``paper_level``'s) misses
-    the border, and the pixels a little inside it, by more than SHADOW_STEP along one stretch of at
-    least SHADOW_BORDER of the border.
+    """Whether the paper has a shadow's hard edge across it: ``level`` (``paper_level``'s) misses the
+    border, and the pixels a little inside it, by more than SHADOW_STEP along one stretch of at least
+    SHADOW_BORDER of the border, and the picture holds more than two levels (``two_levels``).
 
     One stretch, because the lines of ruled paper and the ink that touches the border miss it at
     points; and a little inside as well, because a shadow reaches in where a printed line that runs
     along the border does not. (A fat stroke along the border may still count; the local paper
-    reads strokes narrower than its window as the fitted one does.)
+    reads strokes narrower than its window as the fitted one does.) A flat background and ink, and
+    nothing else, hold no shadow: what misses the level there is ink, such as the strokes of a tiny
+    crop blown up, which reach its edges wider than the local paper's window and were read as paper.
+    That also keeps light ink on a dark background off this path.
     """
     h, w = grey.shape
     if min(h, w) < SHADOW_MIN_SIDE:
         return False
     ys, xs = _border_pixels(grey.shape)
-    if float(np.percentile(grey[ys, xs], 90)) < 0.5:  # no light paper: light ink on a dark background
-        return False
     inset = min(h, w) // 25
     inside = np.clip(ys, inset, h - 1 - inset), np.clip(xs, inset, w - 1 - inset)
     missed = _misses(grey, level, ys, xs) & _misses(grey, level, *inside)
     longest = max((run.end - run.start + 1 for run in runs(missed)), default=0)
-    return longest >= SHADOW_BORDER * len(ys)
+    return longest >= SHADOW_BORDER * len(ys) and two_levels(grey) is None
 
 
 def _misses(grey: np.ndarray, level: float | np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
