@@ -175,9 +175,9 @@ class TextReader:
             ReadCharacter(c.label, c.confidence, c.top_k[:top_k], self._span(in_input, c.steps))
             for c in decoded
         ]
+        text = "".join(c.label for c in characters)
         if len(characters) <= 1:  # one character, or ink the line model took for none
             return self._one_character(picture, in_input, top_k)
-        text = "".join(c.label for c in characters)
         confidence = float(np.prod([c.confidence for c in characters])) if characters else 0.0
         return TextReading(text, confidence, characters, line.image)
 
@@ -192,11 +192,11 @@ class TextReader:
           find likeliest (their probabilities multiplied, the line model's damped by LINE_WEIGHT).
         - Where it read a different number of characters, the pieces' reading replaces its own if
           the line model finds that text likelier (CTC's likelihood): so a thin 1 that its best path
-          dropped comes back, and a 5 whose bar stands apart does not become two characters.
+          dropped comes back, and one character that it read as two (a u as "cl") is one again.
         """
         written = [k for k, c in enumerate(decoded) if c.label != " "]
         pieces = ink_pieces(ink)
-        if not 2 <= len(pieces) <= MAX_PIECES or abs(len(pieces) - len(written)) > 2:
+        if len(pieces) > MAX_PIECES or abs(len(pieces) - len(written)) > 2:
             return decoded
         labels = len(self.character_model.labels)
         readings = self.character_model.predict_batch(piece_images(ink, pieces), top_k=labels)

@@ -232,14 +232,14 @@ def _away_from_strokes(across: np.ndarray) -> float:
     """The share of the marks in ``across`` (0 at the background, 1 at the ink) that lie away from the
     strokes' cores, further than a tenth of the picture: a stroke's soft edge lies beside its core."""
     marks = across > 0.3
-    near_core = windowed((across > 0.75).astype(np.float32), max(3, min(across.shape) // 10), np.maximum)
+    near_core = windowed((across > 0.75).view(np.uint8), max(3, min(across.shape) // 10), np.maximum)
     return float(np.count_nonzero(marks & (near_core == 0))) / max(1, int(np.count_nonzero(marks)))
 
 
 def _solid_share(mask: np.ndarray, size: int) -> float:
     """The share of the picture that ``mask`` still covers once worn away by a ``size`` square: what
     of it is a solid surface, not strokes or specks."""
-    return float(windowed(mask.astype(np.float32), max(3, size), np.minimum).mean())
+    return float(np.count_nonzero(windowed(mask.view(np.uint8), max(3, size), np.minimum))) / mask.size
 
 
 def desk_sheet(grey: np.ndarray, level: float | np.ndarray) -> tuple[slice, slice] | None:
