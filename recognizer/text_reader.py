@@ -198,6 +198,8 @@ class TextReader:
         pieces = ink_pieces(ink)
         if len(pieces) > MAX_PIECES or abs(len(pieces) - len(written)) > 2:
             return decoded
+        if len(pieces) <= 1 and len(decoded) <= 1:
+            return decoded  # one character either way: ``read`` gives it to the single model whole
         labels = len(self.character_model.labels)
         readings = self.character_model.predict_batch(piece_images(ink, pieces), top_k=labels)
         if len(pieces) == len(written) and self._one_on_each(line, [decoded[k] for k in written], pieces):
