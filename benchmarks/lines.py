@@ -16,7 +16,6 @@ import io
 import json
 import os
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ import numpy as np
 from PIL import Image
 
 from benchmarks.process import ROOT
-from benchmarks.timing import end_to_end, summary_ms
+from benchmarks.timing import end_to_end, staged_latency
 from recognizer import Recognizer, TextReader
 from recognizer.preprocess.ink import ink_map
 from recognizer.preprocess.text_line import line_from_ink
@@ -84,20 +83,6 @@ def reader_stages(reader: TextReader) -> list[Callable[[Any], Any]]:
     ]
 
 
-def staged(stages: list[Callable[[Any], Any]], value: Any, reps: int, warmup: int = 5) -> dict:
-    """Each stage's p50/p95/p99 (ms) over ``reps`` runs of the pipeline, and their sum's."""
-    times = np.zeros((reps, len(stages)))
-    for rep in range(-warmup, reps):
-        x = value
-        for i, stage in enumerate(stages):
-            start = time.perf_counter()
-            x = stage(x)
-            if rep >= 0:
-                times[rep, i] = time.perf_counter() - start
-    result = {name: summary_ms(times[:, i]) for i, name in enumerate(STAGES)}
-    return {**result, "total": summary_ms(times.sum(axis=1))}
-
-
 def benchmark(reps: int = REPS, models_dir: Path | None = None) -> dict:
     """For each input: the reader's stages, ``read`` end to end, and the column cut end to end."""
     from training.column_cut import read_by_columns
@@ -112,7 +97,7 @@ def benchmark(reps: int = REPS, models_dir: Path | None = None) -> dict:
             "bytes": _size(value),
             "read_as": read.text,
             "column_cut_read_as": read_by_columns(single, value),
-            "stages": staged(reader_stages(reader), value, reps),
+            "stages": staged_latency(reader_stages(reader), value, reps, names=STAGES),
             "read": end_to_end(lambda value=value: reader.read(value), reps),
             "column_cut": end_to_end(lambda value=value: read_by_columns(single, value), reps),
         }

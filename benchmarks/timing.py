@@ -29,8 +29,15 @@ def summary_ms(seconds: Sequence[float]) -> dict[str, float]:
     return {"p50": float(p50), "p95": float(p95), "p99": float(p99), "n": len(seconds)}
 
 
-def staged_latency(stages: Sequence[Callable[[Any], Any]], value: Any, reps: int, warmup: int = 5) -> dict:
-    """Time a pipeline of functions (each gets the previous one's result) stage by stage, and end to end."""
+def staged_latency(
+    stages: Sequence[Callable[[Any], Any]],
+    value: Any,
+    reps: int,
+    warmup: int = 5,
+    names: Sequence[str] = STAGES,
+) -> dict:
+    """Time a pipeline of functions (each gets the previous one's result) stage by stage, under ``names``,
+    and end to end ("total")."""
     times = np.zeros((reps, len(stages)))
     for rep in range(-warmup, reps):
         x = value
@@ -39,7 +46,7 @@ def staged_latency(stages: Sequence[Callable[[Any], Any]], value: Any, reps: int
             x = stage(x)
             if rep >= 0:
                 times[rep, i] = time.perf_counter() - start
-    result = {name: summary_ms(times[:, i]) for i, name in enumerate(STAGES[: len(stages)])}
+    result = {name: summary_ms(times[:, i]) for i, name in enumerate(names[: len(stages)])}
     result["total"] = summary_ms(times.sum(axis=1))
     return result
 

@@ -71,3 +71,23 @@ def ruled(
     if squared:
         page[np.mod(xs + ys * slope, spacing) < thick] = grey
     return page
+
+
+def empty_canvases(height: int, width: int) -> list:
+    """Values with no ink, as the sketchpad or a caller may send them: nothing, an empty sketchpad
+    value, a white canvas with a clear layer, a white picture, a clear RGBA picture."""
+    return [
+        None,
+        {"background": None, "layers": [], "composite": None},
+        {
+            "background": np.full((height, width, 4), 255, np.uint8),
+            "layers": [np.zeros((height, width, 4), np.uint8)],
+            "composite": np.full((height, width, 4), 255, np.uint8),
+        },
+        np.full((height, width), 255, np.uint8),
+        np.zeros((64, 64, 4), np.uint8),
+    ]
+
+
+NOT_IMAGES = [b"", b"this is not an image", np.zeros((3, 3, 3, 3)), {"strokes": []}, 12345]
+"""Values that are not pictures at all."""

@@ -16,7 +16,9 @@ from PIL import Image
 
 from benchmarks.inputs import encode
 from helpers import (
+    NOT_IMAGES,
     disc,
+    empty_canvases,
     lamp_lit,
     load_mnist_sample,
     load_unipen_sample,
@@ -297,36 +299,14 @@ def test_sketchpad_uses_layers_not_the_background(digits):
     assert digits.predict(sketch).label == str(MNIST_Y[1])
 
 
-@pytest.mark.parametrize(
-    "value",
-    [
-        None,
-        {"background": None, "layers": [], "composite": None},
-        {
-            "background": np.full((800, 800, 4), 255, np.uint8),
-            "layers": [np.zeros((800, 800, 4), np.uint8)],
-            "composite": np.full((800, 800, 4), 255, np.uint8),
-        },
-        np.full((800, 800), 255, np.uint8),
-        np.zeros((64, 64, 4), np.uint8),
-    ],
-)
+@pytest.mark.parametrize("value", empty_canvases(800, 800))
 def test_empty_canvases_raise_no_ink(digits, value):
     with pytest.raises(NoInkError) as err:
         digits.predict(value)
     assert "draw" in str(err.value).lower() or "blank" in str(err.value).lower()
 
 
-@pytest.mark.parametrize(
-    "value",
-    [
-        b"",
-        b"this is not an image",
-        np.zeros((3, 3, 3, 3)),
-        {"strokes": []},
-        12345,
-    ],
-)
+@pytest.mark.parametrize("value", NOT_IMAGES)
 def test_invalid_input_raises_invalid_image(digits, value):
     with pytest.raises(InvalidImageError) as err:
         digits.predict(value)

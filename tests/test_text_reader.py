@@ -17,7 +17,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import load_mnist_sample, load_unipen_lines_sample, load_unipen_sample
+from helpers import (
+    NOT_IMAGES,
+    empty_canvases,
+    load_mnist_sample,
+    load_unipen_lines_sample,
+    load_unipen_sample,
+)
 from recognizer import InvalidImageError, NoInkError, Recognizer, TextReader
 from recognizer.labels import MODEL_LABELS
 from recognizer.text_decode import character_error_rate
@@ -175,29 +181,14 @@ def test_lone_character_reading_has_its_span_and_confidence(readers):
     assert 290 <= c.span[0] <= c.span[1] <= 420
 
 
-@pytest.mark.parametrize(
-    "value",
-    [
-        None,
-        {"background": None, "layers": [], "composite": None},
-        {
-            "background": np.full((400, 1200, 4), 255, np.uint8),
-            "layers": [np.zeros((400, 1200, 4), np.uint8)],
-            "composite": np.full((400, 1200, 4), 255, np.uint8),
-        },
-        np.full((400, 1200), 255, np.uint8),
-        np.zeros((64, 64, 4), np.uint8),
-    ],
-)
+@pytest.mark.parametrize("value", empty_canvases(400, 1200))
 def test_empty_canvases_raise_no_ink(readers, value):
     with pytest.raises(NoInkError) as err:
         readers["characters"].read(value)
     assert "draw" in str(err.value).lower() or "blank" in str(err.value).lower()
 
 
-@pytest.mark.parametrize(
-    "value", [b"", b"this is not an image", np.zeros((3, 3, 3, 3)), {"strokes": []}, 12345]
-)
+@pytest.mark.parametrize("value", NOT_IMAGES)
 def test_invalid_input_raises_invalid_image(readers, value):
     with pytest.raises(InvalidImageError) as err:
         readers["digits"].read(value)
