@@ -51,11 +51,11 @@ def best_path(
     if allowed is None:
         allowed = np.ones(blank + 1, bool)
     labels = np.where(allowed[:blank], probs[:, :blank], 0.0)
-    writes = probs[:, blank] < 1.0 - probs[:, blank]
-    if not allowed[:blank].all():  # without a mask, plain best path: the best class, blank included
-        best = np.where(writes, labels.argmax(axis=1), blank)
-    else:
+    if allowed[:blank].all():  # no mask: plain best path, the best class, blank included
         best = probs.argmax(axis=1)
+    else:  # a character where any outweighs the blank, and the best allowed one
+        writes = probs[:, blank] < 1.0 - probs[:, blank]
+        best = np.where(writes, labels.argmax(axis=1), blank)
     characters: list[DecodedCharacter] = []
     start = 0
     for t in range(1, len(best) + 1):
