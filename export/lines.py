@@ -5,8 +5,9 @@
 Full-integer quantization (int8 in and out) with a free line width, calibrated on training lines.
 Float and int8 are scored on the same test writers' lines, int8 through the serving TextReader
 code, and the export fails if int8's CER is more than ``--max-rise`` points above float's, or the
-file is over ``--max-bytes``. Writes ``<out>/lines.tflite`` and ``<out>/lines.json`` (alphabet,
-input, CER by kind, data, commands, sha256, date).
+file is over ``--max-bytes``. Writes ``<out>/lines.tflite``, ``<out>/lines.json`` (alphabet,
+input, CER by kind, data, commands, sha256, date) and ``<out>/lines.weights.npz`` (the float weights
+as float16, which ``python -m training.retrain lines`` fine-tunes).
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ def main(argv=None) -> dict:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf
 
+    from export.float_model import save_float_weights
     from recognizer.text_reader import TextReader
     from training.data.text_lines import LINE_ALPHABET, load_lines
     from training.line_model import STEP, line_cnn
@@ -150,6 +152,8 @@ def main(argv=None) -> dict:
                 "models split them",
                 "train_lines": report["train_lines"],
                 "best_epoch": report["best_epoch"],
+                "width": report["width"],
+                "data_args": report["data"],
                 "command": report["command"],
                 "tensorflow": tf.__version__,
             },
@@ -161,7 +165,8 @@ def main(argv=None) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     (out / "lines.tflite").write_bytes(content)
     (out / "lines.json").write_text(json.dumps(metadata, indent=2) + "\n")
-    print(f"wrote {out / 'lines.tflite'} and lines.json")
+    save_float_weights(model, out / "lines.weights.npz", np.float16)
+    print(f"wrote {out / 'lines.tflite'}, lines.json and lines.weights.npz")
     return metadata
 
 

@@ -49,3 +49,34 @@ def wait_until(condition, timeout: float = 20.0, every: float = 0.02) -> bool:
             return True
         time.sleep(every)
     return bool(condition())
+
+
+# -- lines -------------------------------------------------------------------------------------------
+
+
+@functools.cache
+def text_reader(name: str):
+    from recognizer.text_reader import TextReader
+
+    return TextReader.load(name)
+
+
+def line_drawing(k: int, slant: float = 0.0, seed: int = 0) -> tuple[np.ndarray, str]:
+    """Fixture line ``k`` (real UniPen strokes by a test writer) as the sketchpad hands it over (an
+    RGBA layer, drawn by ``training.data.text_lines.sketch``), leaning right by ``slant`` (x moved by
+    ``slant`` times the height above), and its text."""
+    from helpers import load_unipen_lines_sample
+    from training.data.text_lines import Line, sketch
+
+    row = load_unipen_lines_sample()[k]
+    strokes = [np.asarray(s, np.float64) for s in row["strokes"]]
+    strokes = [np.c_[s[:, 0] - slant * s[:, 1], s[:, 1]] for s in strokes]
+    line = Line(strokes, row["text"], row["kind"], row["writer"])
+    return sketch(line, np.random.default_rng(seed)), row["text"]
+
+
+@functools.cache
+def line_sample(k: int = 0, reader: str = "digits"):
+    """(reading, drawing, text) of fixture line ``k`` (line 0 is a digit string) read by ``reader``."""
+    drawing, text = line_drawing(k)
+    return text_reader(reader).read(drawing), drawing, text

@@ -18,15 +18,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from feedback_helpers import digits, samples, submit, wrong_label
+from feedback_helpers import digits, line_sample, samples, submit, text_reader, wrong_label
 from helpers import disc, load_unipen_sample, sketchpad_value
 from recognizer import Recognizer
 from recognizer.feedback import FeedbackService, FeedbackStore, InvalidLabelError
 from recognizer.feedback import service as service_module
 from recognizer.feedback.__main__ import main as feedback_cli
-from recognizer.feedback.record import COLUMNS, decode_png
-from recognizer.feedback.service import feedback_dir
-from recognizer.feedback.store import FILENAME
+from recognizer.feedback.export import load_arrays
+from recognizer.feedback.record import COLUMNS, LINE_ORIGINAL_MAX_SIDE, decode_png
+from recognizer.feedback.service import MAX_LINE_LENGTH, feedback_dir
+from recognizer.feedback.store import FILENAME, SCHEMA
 from recognizer.image_io import load_image
 from recognizer.preprocess import to_model_input
 from training.data.unipen import draw_strokes
@@ -343,3 +344,107 @@ def test_an_i_whose_dot_the_model_left_out_is_kept_with_its_dot(service, tmp_pat
     stored = [decode_png(r.model_input_png) for r in FeedbackStore(tmp_path).records()]
     np.testing.assert_array_equal(stored[0], with_dot)
     np.testing.assert_array_equal(stored[1], prediction.model_input)
+
+
+# -- feedback on whole lines ---------------------------------------------------------------------
+
+
+def test_a_line_record_holds_the_reading_the_text_and_the_line_image(service, tmp_path):
+    reading, drawing, text = line_sample(2)  # a digit string, 1203 pixels wide as drawn
+    sha = text_reader("digits").sha256
+    record_id = service.submit_line("digits", sha, reading, False, " 94  62\t315 ", drawing)
+
+    (record,) = FeedbackStore(tmp_path).records()
+    assert record.id == record_id
+    assert (record.model, record.reader, record.model_sha256) == ("lines", "digits", sha)
+    assert (record.predicted, record.confidence) == (reading.text, pytest.approx(reading.confidence))
+    assert record.top_k == [(reading.text, pytest.approx(reading.confidence))]
+    assert (record.correct, record.correct_label) == (False, "94 62 315")  # tidied: single spaces
+    np.testing.assert_array_equal(decode_png(record.model_input_png), reading.model_input)
+    original = decode_png(record.original_png)
+    assert original.shape[1] == LINE_ORIGINAL_MAX_SIDE and original.shape[2] == 4  # wide, still legible
+    assert original.shape[0] == round(drawing.shape[0] * LINE_ORIGINAL_MAX_SIDE / drawing.shape[1])
+    assert original[..., 3].max() == 255
+
+    service.submit_line("digits", sha, reading, True, "ignored", None)
+    right = list(service.store.records())[1]
+    assert (right.correct, right.correct_label, right.original_png) == (True, reading.text, None)
+    assert service.status()["stored"] == 2
+
+
+@pytest.mark.parametrize("reader, text, message", [
+    ("digits", None, "type the correct text"),
+    ("digits", "   ", "type the correct text"),
+    ("digits", "12a4!", "“a” “!” are not characters this model reads. Type only 0-9 and spaces."),
+    ("letters", "route 66", "“6” is not a character this model reads. Type only A-Z, a-z and spaces."),
+    ("characters", "=1+2", "“=” “+” are not characters this model reads. Type only 0-9, A-Z, a-z and"),
+    ("characters", "-5", "“-” is not a character"),
+    ("digits", "1" * (MAX_LINE_LENGTH + 1), f"{MAX_LINE_LENGTH + 1} characters long; the line model reads at "
+                                            f"most {MAX_LINE_LENGTH}"),
+])
+def test_bad_line_texts_are_refused_with_a_message_for_the_user(service, reader, text, message):
+    reading, drawing, _ = line_sample(0, reader)
+    with pytest.raises(InvalidLabelError) as e:
+        service.submit_line(reader, "sha", reading, False, text, drawing)
+    assert message in str(e.value)
+    assert service.status()["stored"] == 0
+
+
+def test_a_wrong_line_cannot_be_corrected_to_itself(service):
+    reading, drawing, _ = line_sample(0)
+    with pytest.raises(InvalidLabelError, match="same text"):
+        service.submit_line("digits", "sha", reading, False, f"  {reading.text} ", drawing)
+    service.submit_line("digits", "sha", reading, False, f"{reading.text}1", drawing)  # not the same text
+    assert service.status()["stored"] == 1
+
+
+def test_lines_are_exported_on_their_own_and_characters_as_before(service, tmp_path, capsys):
+    digit_ids = [submit(service, i) for i in range(3)]
+    readings = [line_sample(k) for k in range(4)]
+    line_ids = [service.submit_line("digits", "sha", r, False, text + "0", d) for r, d, text in readings]
+    records = {r.id: r for r in service.store.records()}
+
+    out = tmp_path / "lines.npz"
+    assert feedback_cli(["--dir", str(tmp_path), "export", "--model", "lines", str(out)]) == 0
+    data = dict(np.load(out))
+    widths = [r.model_input.shape[1] for r, _, _ in readings]
+    assert data["x"].dtype == np.uint8 and data["x"].shape == (4, 32, max(widths))
+    assert list(data["width"]) == widths and list(data["id"]) == line_ids
+    assert list(data["y"]) == [text + "0" for _, _, text in readings]
+    assert list(data["predicted"]) == [r.text for r, _, _ in readings]
+    assert set(data["model"]) == {"lines"} and set(data["reader"]) == {"digits"} and not data["correct"].any()
+    for x, width, (reading, _, _) in zip(data["x"], data["width"], readings, strict=True):
+        np.testing.assert_array_equal(x[:, :width], reading.model_input)
+        assert not x[:, width:].any()  # padded with background
+    for source in (tmp_path, out):  # a data folder or the export: the same arrays
+        loaded = load_arrays(source, "lines")
+        assert set(loaded) == set(data)
+        for key in data:
+            np.testing.assert_array_equal(loaded[key], data[key])
+
+    everything = tmp_path / "all.npz"  # the single characters' export, as before: lines left out
+    assert feedback_cli(["--dir", str(tmp_path), "export", "--format", "npz", str(everything)]) == 0
+    assert "left out 4 records on lines" in capsys.readouterr().out
+    chars = np.load(everything)
+    assert chars["x"].shape == (3, 28, 28) and list(chars["id"]) == digit_ids and "width" not in chars.files
+    assert list(load_arrays(tmp_path)["id"]) == digit_ids
+
+    table = tmp_path / "all.csv"  # CSV holds both, in the Sheets layout
+    assert feedback_cli(["--dir", str(tmp_path), "export", "--format", "csv", str(table)]) == 0
+    with open(table, newline="") as f:
+        rows = [dict(zip(COLUMNS, row, strict=True)) for row in list(csv.reader(f))[1:]]
+    assert [row["id"] for row in rows] == list(records)
+    line_row = rows[3]
+    assert line_row["model"] == "lines/digits" and line_row["correct_label"] == readings[0][2] + "0"
+    np.testing.assert_array_equal(decode_png(base64.b64decode(line_row["model_input_png_base64"])),
+                                  readings[0][0].model_input)
+
+
+def test_a_store_from_before_lines_gains_the_reader_column(tmp_path):
+    db = sqlite3.connect(tmp_path / FILENAME)
+    db.executescript(SCHEMA.replace(",\n    reader TEXT", ""))
+    db.close()
+    store = FeedbackStore(tmp_path)
+    reading, drawing, _ = line_sample(0)
+    FeedbackService(store).submit_line("digits", "sha", reading, True, None, drawing)
+    assert next(store.records()).reader == "digits"

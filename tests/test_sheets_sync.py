@@ -7,6 +7,7 @@ import json
 import logging
 import random
 import threading
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -16,8 +17,8 @@ from google.auth.exceptions import RefreshError
 from gspread.exceptions import APIError
 
 from fake_sheets import CELL_LIMIT, FakeSheets, Fault, Formula, LoopbackAdapter, Request, html_error_page
-from feedback_helpers import digits, samples, submit, wait_until
-from recognizer.feedback import FeedbackService, FeedbackStore
+from feedback_helpers import digits, line_sample, samples, submit, text_reader, wait_until
+from recognizer.feedback import FeedbackService, FeedbackStore, InvalidLabelError
 from recognizer.feedback.record import COLUMNS, decode_png
 from recognizer.feedback.sheets import SheetSync, describe, sheet_row, sync_from_env
 
@@ -523,3 +524,42 @@ def test_acceptance_1000_submissions_from_8_clients_through_failures_and_an_outa
     # It really went through failures: faults were injected, appends among them, and ids were checked.
     assert len(injected) >= 10 and id_reads(fake)
     assert len(data_appends(fake)) >= 20
+
+
+def test_feedback_on_lines_goes_to_its_own_worksheet(fake, services, tmp_path):
+    service = services(fake, tmp_path)
+    reading, drawing, text = line_sample(2)  # a digit string drawn 1203 pixels wide
+    digit_id = submit(service, 0)
+    line_id = service.submit_line("digits", text_reader("digits").sha256, reading, False, text + "0", drawing)
+    assert wait_until(lambda: service.status()["pending"] == 0)
+
+    assert [row[0] for row in fake.rows("digits")[1:]] == [digit_id]
+    rows = fake.rows("lines")
+    assert rows[0] == COLUMNS
+    (line_record,) = [r for r in service.store.records() if r.id == line_id]
+    assert rows[1:] == [sheet_row(line_record)]
+    row = dict(zip(COLUMNS, rows[1], strict=True))
+    assert row["model"] == "lines/digits"  # the reader travels in the model column: no new column
+    assert (row["predicted_label"], row["correct_label"]) == (reading.text, text + "0")
+    assert json.loads(row["top_k"]) == [[reading.text, round(reading.confidence, 6)]]
+    np.testing.assert_array_equal(decode_png(base64.b64decode(row["model_input_png_base64"])),
+                                  reading.model_input)
+    assert decode_png(base64.b64decode(row["image_png_base64"])).shape[1] == 640  # not shrunk further
+    assert all(len(cell) < CELL_LIMIT for cell in rows[1] if isinstance(cell, str))
+
+
+@pytest.mark.parametrize("text", ["=1+2", "-5", "+1", "@x"])
+def test_a_line_text_that_looks_like_a_formula_is_refused_or_stays_text(fake, services, tmp_path, text):
+    service = services(fake, tmp_path)
+    reading, drawing, _ = line_sample(0, "characters")
+    with pytest.raises(InvalidLabelError, match="not a character|not characters"):  # the app's way in
+        service.submit_line("characters", "sha", reading, False, text, drawing)
+    # Any other way in (a reader of other characters, an edited store) still reaches the sheet as text.
+    service.submit_line("characters", "sha", reading, False, reading.text + "1", drawing)
+    (record,) = service.store.records()
+    service.store.add(replace(record, id="formula", predicted=text, correct_label=text))
+    assert wait_until(lambda: service.status()["pending"] == 0)
+    row = fake.rows("lines")[2]
+    assert row[0] == "formula"
+    assert row[COLUMNS.index("correct_label")] == row[COLUMNS.index("predicted_label")] == "'" + text
+    assert not any(isinstance(cell, Formula) for r in fake.rows("lines") for cell in r)

@@ -2,6 +2,7 @@
 
     python -m training.retrain digits --feedback data/feedback           # or an export .npz
     python -m training.retrain digits --feedback fb.npz --data-dir ../shared/data/mnist --dry-run
+    python -m training.retrain lines --feedback data/feedback     # the line model: training/retrain_lines.py
 
 Starts from the float weights behind the served int8 model
 (``models/<name>.weights.npz``), trains a few epochs on the feedback mixed with
@@ -29,6 +30,7 @@ import shlex
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +50,8 @@ class Sets:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m training.retrain", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m training.retrain", description=__doc__.split("\n")[0],
+                                epilog="The line model: python -m training.retrain lines --help")
     p.add_argument("model", choices=["digits", "letters", "characters"])
     p.add_argument("--feedback", required=True,
                    help="feedback data folder, or a .npz from `python -m recognizer.feedback export`")
@@ -164,19 +167,24 @@ def standard_error(accuracy: float, n: int) -> float:
     return 100 * math.sqrt(max(accuracy * (1 - accuracy), 0.0) / max(n, 1))
 
 
-def decide(old: dict, new: dict, tolerance: float) -> tuple[bool, str]:
-    """Promote only if not worse on the base test (within ``tolerance`` points) and better on feedback."""
-    drop = 100 * (old["base"] - new["base"])
+def decide(old: dict, new: dict, tolerance: float, lower_is_better: bool = False) -> tuple[bool, str]:
+    """Promote only if not worse on the base test (within ``tolerance`` points) and better on feedback.
+
+    Scores are shares (accuracy; or an error rate such as CER with ``lower_is_better``)."""
+    sign = -1 if lower_is_better else 1
+    drop = 100 * sign * (old["base"] - new["base"])
     if drop > tolerance:
         return False, f"worse on the base test by {drop:.2f} points (tolerance {tolerance:.2f})"
-    if new["feedback"] <= old["feedback"]:
+    if sign * (new["feedback"] - old["feedback"]) <= 0:
         return False, "not better on the held-out feedback"
     return True, f"better on the held-out feedback, base test within {tolerance:.2f} points"
 
 
-def comparison_table(old: dict, new: dict, n_base: int, n_feedback: int, tolerance: float) -> str:
+def comparison_table(
+    old: dict, new: dict, n_base: int, n_feedback: int, tolerance: float, metric: str = "accuracy"
+) -> str:
     rows = [("base test", n_base, "base"), ("held-out feedback", n_feedback, "feedback")]
-    lines = [f"{'':26}{'old':>9}{'new':>9}{'change':>9}"]
+    lines = [f"{metric:26}{'old':>9}{'new':>9}{'change':>9}"]
     for name, n, key in rows:
         change = 100 * (new[key] - old[key])
         lines.append(f"{name + f' (n={n})':26}{old[key]:9.2%}{new[key]:9.2%}{change:+9.2f}")
@@ -184,10 +192,45 @@ def comparison_table(old: dict, new: dict, n_base: int, n_feedback: int, toleran
     return "\n".join(lines)
 
 
+def verdict(args: argparse.Namespace, argv: list[str] | None, old: dict, new: dict, tolerance: float,
+            n_base: int, n_feedback: int, metric: str = "accuracy") -> dict:
+    """Decide, print the comparison and the verdict, and return the start of the retraining record."""
+    promote, reason = decide(old, new, tolerance, lower_is_better=metric != "accuracy")
+    print(comparison_table(old, new, n_base, n_feedback, tolerance, metric))
+    print(("PROMOTED: " if promote and not args.dry_run else "not promoted: ") + reason
+          + (" (dry run)" if args.dry_run else ""))
+    return {
+        "promoted": promote and not args.dry_run,
+        "reason": reason,
+        "old": old,
+        "new": new,
+        "tolerance_points": round(tolerance, 4),
+        "command": "python -m training.retrain " + shlex.join(sys.argv[1:] if argv is None else argv),
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def promote_files(models: Path, name: str, meta: dict, content: bytes, result: dict, save_weights) -> None:
+    """Replace ``<name>.tflite``, its float weights (``save_weights(path)``) and ``<name>.json``, which
+    gains the new sha256, size and date and the retraining record."""
+    (models / f"{name}.tflite").write_bytes(content)
+    save_weights(models / f"{name}.weights.npz")
+    meta.update({"sha256": hashlib.sha256(content).hexdigest(), "size_bytes": len(content),
+                 "date": result["date"]})
+    meta.setdefault("retraining", []).append(result)
+    (models / f"{name}.json").write_text(json.dumps(meta, indent=2) + "\n")
+    print(f"wrote {models / name}.tflite, .json, .weights.npz")
+
+
 # -- main --------------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> dict:
+    """Retrain the model named first in ``argv``; the line model has its own options (retrain_lines)."""
+    if (sys.argv[1:] if argv is None else argv)[:1] == ["lines"]:
+        from training.retrain_lines import main as retrain_lines
+
+        return retrain_lines(argv)
     args = parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
@@ -225,37 +268,20 @@ def main(argv: list[str] | None = None) -> dict:
     tolerance = args.tolerance
     if tolerance is None:
         tolerance = standard_error(old["base"], len(base.y_test))
-    promote, reason = decide(old, new, tolerance)
-    print(comparison_table(old, new, len(base.y_test), len(feedback.y_test), tolerance))
-    print(("PROMOTED: " if promote and not args.dry_run else "not promoted: ") + reason
-          + (" (dry run)" if args.dry_run else ""))
-
-    result = {
-        "promoted": promote and not args.dry_run,
-        "reason": reason,
-        "old": old,
-        "new": new,
-        "tolerance_points": round(tolerance, 4),
+    result = verdict(args, argv, old, new, tolerance, len(base.y_test), len(feedback.y_test))
+    result.update({
         "base_test": base.description,
         "n_base_test": len(base.y_test),
         "feedback_source": str(args.feedback),
         "feedback_ids": feedback_ids,
         "replay_images": n_replay,
         "previous_sha256": hashlib.sha256(old_content).hexdigest(),
-        "command": "python -m training.retrain " + shlex.join(sys.argv[1:] if argv is None else argv),
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    }
+    })
     if result["promoted"]:
-        (models / f"{args.model}.tflite").write_bytes(new_content)
-        save_float_weights(model, models / f"{args.model}.weights.npz")
-        meta.update({"sha256": hashlib.sha256(new_content).hexdigest(), "size_bytes": len(new_content),
-                     "date": result["date"]})
         if not (args.base_npz or args.data_dir or args.sources or args.limit):  # the test set of the card
             report = accuracy_report(labels, base.y_test, new_base_pred)
             meta["accuracy"]["int8"] = {k: report[k] for k in ("n", "accuracy", "case_insensitive_accuracy")}
-        meta.setdefault("retraining", []).append(result)
-        (models / f"{args.model}.json").write_text(json.dumps(meta, indent=2) + "\n")
-        print(f"wrote {models / args.model}.tflite, .json, .weights.npz")
+        promote_files(models, args.model, meta, new_content, result, partial(save_float_weights, model))
     return result
 
 

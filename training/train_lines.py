@@ -145,9 +145,40 @@ def _groups(lines: LineSet, index: np.ndarray) -> dict[str, list[int]]:
     return dict(sorted(groups.items()))
 
 
+def ctc_train_step(model, optimizer):
+    """One CTC training step on a batch of :func:`batches` (shared with ``training.retrain_lines``).
+
+    Lines whose loss is infinite (too narrow for their text) count for nothing, and a batch whose
+    gradient is not finite changes no weight: one bad batch must not turn every weight into NaN."""
+    import tensorflow as tf
+
+    signature = [
+        tf.TensorSpec((None, LINE_HEIGHT, None, 1), tf.uint8),
+        tf.TensorSpec((None, None), tf.int32),
+        tf.TensorSpec((None,), tf.int32),
+        tf.TensorSpec((None,), tf.int32),
+    ]
+
+    @tf.function(input_signature=signature)
+    def step(x, y, label_length, logit_length):
+        with tf.GradientTape() as tape:
+            logits = tf.cast(model(x, training=True)[:, 0], tf.float32)
+            per_line = tf.nn.ctc_loss(
+                y, logits, label_length, logit_length, logits_time_major=False, blank_index=BLANK
+            )
+            loss = tf.reduce_mean(tf.where(tf.math.is_finite(per_line), per_line, 0.0))
+        grads = tape.gradient(loss, model.trainable_variables)
+        grads, norm = tf.clip_by_global_norm(grads, 5.0)
+        finite = tf.math.is_finite(norm)
+        grads = [tf.where(finite, g, tf.zeros_like(g)) for g in grads]
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        return loss
+
+    return step
+
+
 def train(args: argparse.Namespace) -> dict:
     import keras
-    import tensorflow as tf
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -183,27 +214,7 @@ def train(args: argparse.Namespace) -> dict:
     )
     optimizer = keras.optimizers.Adam(schedule)
 
-    signature = [
-        tf.TensorSpec((None, LINE_HEIGHT, None, 1), tf.uint8),
-        tf.TensorSpec((None, None), tf.int32),
-        tf.TensorSpec((None,), tf.int32),
-        tf.TensorSpec((None,), tf.int32),
-    ]
-
-    @tf.function(input_signature=signature)
-    def step(x, y, label_length, logit_length):
-        with tf.GradientTape() as tape:
-            logits = tf.cast(model(x, training=True)[:, 0], tf.float32)
-            per_line = tf.nn.ctc_loss(
-                y, logits, label_length, logit_length, logits_time_major=False, blank_index=BLANK
-            )
-            loss = tf.reduce_mean(tf.where(tf.math.is_finite(per_line), per_line, 0.0))
-        grads = tape.gradient(loss, model.trainable_variables)
-        grads, norm = tf.clip_by_global_norm(grads, 5.0)
-        finite = tf.math.is_finite(norm)  # one bad batch must not turn every weight into NaN
-        grads = [tf.where(finite, g, tf.zeros_like(g)) for g in grads]
-        optimizer.apply_gradients(zip(grads, model.trainable_variables))
-        return loss
+    step = ctc_train_step(model, optimizer)
 
     history, best, started = [], None, time.time()
     for epoch in range(args.epochs):

@@ -1,6 +1,7 @@
 """Command line for the feedback store.
 
     python -m recognizer.feedback export --format npz OUT [--model digits] [--dir data/feedback]
+    python -m recognizer.feedback export --format npz OUT --model lines   # feedback on whole lines
     python -m recognizer.feedback export --format csv OUT
     python -m recognizer.feedback status
     python -m recognizer.feedback requeue     # send records that Sheets refused (parked) again
@@ -14,6 +15,7 @@ import os
 import sys
 
 from recognizer.feedback.export import write_csv, write_npz
+from recognizer.feedback.record import LINE_MODEL
 from recognizer.feedback.service import feedback_dir
 from recognizer.feedback.store import FILENAME, FeedbackStore
 
@@ -27,7 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     export = sub.add_parser("export", help="write the feedback as a training set")
     export.add_argument("out")
     export.add_argument("--format", choices=["npz", "csv"], default="npz")
-    export.add_argument("--model", help="only this model's feedback (digits, letters, characters)")
+    export.add_argument("--model", help="only this model's feedback (digits, letters, characters, lines); "
+                                        "an npz of every model leaves lines out, as their images are wider")
     sub.add_parser("status", help="how many records are stored and how many are not yet in the sheet")
     sub.add_parser("requeue", help="put records that Sheets refused (parked) back in the outbox")
     args = p.parse_args(argv)
@@ -47,9 +50,15 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "requeue":
             n = store.unpark()
             print(f"{n} parked records are back in the outbox; the app sends them on its next sync")
+        elif args.format == "npz":
+            n = write_npz(store.records(args.model), args.out, args.model)
+            print(f"wrote {n} records to {args.out}")
+            lines = 0 if args.model else sum(1 for _ in store.records(LINE_MODEL))
+            if lines:
+                print(f"left out {lines} records on lines (wider images): "
+                      f"export them with --model {LINE_MODEL}")
         else:
-            write = write_npz if args.format == "npz" else write_csv
-            n = write(store.records(args.model), args.out)
+            n = write_csv(store.records(args.model), args.out)
             print(f"wrote {n} records to {args.out}")
     finally:
         store.close()

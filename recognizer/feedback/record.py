@@ -16,6 +16,12 @@ from PIL import Image
 
 ORIGINAL_MAX_SIDE = 256
 """The copy of the user's drawing or upload is shrunk to fit in this many pixels."""
+LINE_ORIGINAL_MAX_SIDE = 640
+"""The same for a line: a 1200x400 canvas of ten characters stays legible at 640x213, about 64 pixels
+a character (at 256, about 25). Its PNG of thin strokes is a few kilobytes; the Sheets sync halves it
+further if its base64 would pass the cell limit."""
+LINE_MODEL = "lines"
+"""The ``model`` of feedback on a whole line (a number, word or line read by the line model)."""
 
 COLUMNS = [
     # The original app's columns, in its order.
@@ -43,9 +49,13 @@ class FeedbackRecord:
     correct: bool
     correct_label: str
     model_input_png: bytes
-    """The 28x28 image the model read, white ink on black."""
+    """The 28x28 image the model read (for a line, its (32, width) image), white ink on black."""
     original_png: bytes | None
-    """The drawing or upload as the user gave it, at most ORIGINAL_MAX_SIDE pixels a side."""
+    """The drawing or upload as the user gave it, at most ORIGINAL_MAX_SIDE pixels a side
+    (LINE_ORIGINAL_MAX_SIDE for a line)."""
+    reader: str | None = None
+    """For a line (model ``"lines"``): the alphabet it was read with (digits, letters, characters).
+    None for a single character, whose ``model`` already says it."""
 
 
 def encode_png(image: np.ndarray, max_side: int | None = None) -> bytes:
@@ -91,6 +101,12 @@ def safe_text(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
+def model_cell(record: FeedbackRecord) -> str:
+    """The model column's text: the model, and for a line its reader ("lines/digits"), so that a line's
+    alphabet reaches the sheet without a column that existing sheets lack."""
+    return record.model if record.reader is None else f"{record.model}/{record.reader}"
+
+
 def as_row(record: FeedbackRecord) -> list:
     """The record as one table row in COLUMNS order: images as base64 PNG, every text cell safe."""
     row = [
@@ -100,7 +116,7 @@ def as_row(record: FeedbackRecord) -> list:
         round(float(record.confidence), 6),
         record.correct_label,
         record.created_at,
-        record.model,
+        model_cell(record),
         record.model_sha256,
         bool(record.correct),
         json.dumps([[label, round(float(p), 6)] for label, p in record.top_k]),

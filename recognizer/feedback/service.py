@@ -2,6 +2,7 @@
 
     service = FeedbackService.from_env()
     record_id = service.submit(model_name, model_sha256, labels, prediction, correct, correct_label, image)
+    record_id = service.submit_line(reader_name, line_model_sha256, reading, correct, correct_text, image)
     service.status()   # {"stored", "pending", "sheets", "last_error", "last_sync"}
     service.close()
 
@@ -14,15 +15,27 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from recognizer.feedback.record import ORIGINAL_MAX_SIDE, FeedbackRecord, encode_png
+from recognizer.feedback.record import (
+    LINE_MODEL,
+    LINE_ORIGINAL_MAX_SIDE,
+    ORIGINAL_MAX_SIDE,
+    FeedbackRecord,
+    encode_png,
+)
 from recognizer.feedback.store import FeedbackStore, utc_now
+from recognizer.labels import MODEL_LABELS
 from recognizer.model import Prediction
+
+if TYPE_CHECKING:  # the text reader pulls in the interpreter; the service only reads its result
+    from recognizer.text_reader import TextReading
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +100,41 @@ def checked_label(labels: Sequence[str], predicted: str, correct: bool, correct_
     return label
 
 
+MAX_LINE_LENGTH = 40
+"""The longest text a line's feedback may give: the line model was trained on lines of at most 40
+characters (``training.data.text_lines.MAX_TEXT``), and a longer text than fits a 1200-pixel canvas
+at a legible size is more likely a paste than a reading of the drawing."""
+
+
+def checked_text(reader_name: str, predicted: str, correct: bool, correct_text: str | None) -> str:
+    """The text to store for a line: the reading when it was right, else the user's text, tidied
+    (stripped, single spaces) and checked against the reader's alphabet."""
+    if correct:
+        return predicted
+    labels = MODEL_LABELS[reader_name]
+    text = re.sub(r"\s+", " ", correct_text or "").strip()
+    if not text:
+        raise InvalidLabelError("Please type the correct text, so the model can learn from its mistake.")
+    if len(text) > MAX_LINE_LENGTH:
+        raise InvalidLabelError(
+            f"That text is {len(text)} characters long; the line model reads at most {MAX_LINE_LENGTH}. "
+            "Type what the drawing says, or draw a shorter line."
+        )
+    bad = sorted({c for c in text if c != " " and c not in labels}, key=text.index)
+    if bad:
+        shown = " ".join(f"“{c}”" if c.isprintable() else repr(c) for c in bad[:10])
+        which = "is not a character" if len(bad) == 1 else "are not characters"
+        raise InvalidLabelError(
+            f"{shown} {which} this model reads. Type only {describe_labels(labels)} and spaces."
+        )
+    if text == predicted:
+        raise InvalidLabelError(
+            f"You said the reading “{predicted}” was wrong but typed the same text. "
+            "Type the text you meant, or mark the reading as right."
+        )
+    return text
+
+
 class FeedbackService:
     """Stores feedback in a :class:`FeedbackStore` and, if given one, wakes a Sheets sync worker."""
 
@@ -128,15 +176,9 @@ class FeedbackService:
     ) -> str:
         """Store one piece of feedback durably and return its id. Raises InvalidLabelError for a bad label."""
         label = checked_label(labels, prediction.label, correct, correct_label)
-        original = None
-        if original_image is not None:
-            try:
-                original = encode_png(original_image, ORIGINAL_MAX_SIDE)
-            except ValueError as e:  # keep the feedback even if the drawing cannot be kept
-                log.warning("feedback: original image not stored: %s", e)
-        record = FeedbackRecord(
-            id=str(uuid.uuid4()),
-            created_at=utc_now(),
+        return self._add(
+            original_image,
+            ORIGINAL_MAX_SIDE,
             model=model_name,
             model_sha256=model_sha256,
             predicted=prediction.label,
@@ -145,8 +187,49 @@ class FeedbackService:
             correct=bool(correct),
             correct_label=label,
             model_input_png=encode_png(prediction.input_for(label)),
-            original_png=original,
         )
+
+    def submit_line(
+        self,
+        reader_name: str,
+        model_sha256: str,
+        reading: TextReading,
+        correct: bool,
+        correct_text: str | None,
+        original_image: np.ndarray | None,
+    ) -> str:
+        """Store feedback on a line reading (a number, word or line); returns the record id.
+        Raises InvalidLabelError (message written for people) for a bad text.
+
+        The record's model is ``"lines"`` (so Sheets gives lines their own worksheet) and its reader
+        (``reader_name``, the alphabet the reading was restricted to) is kept beside it."""
+        if reader_name not in MODEL_LABELS:
+            raise ValueError(f"Unknown reader {reader_name!r}: use one of {', '.join(MODEL_LABELS)}")
+        text = checked_text(reader_name, reading.text, correct, correct_text)
+        return self._add(
+            original_image,
+            LINE_ORIGINAL_MAX_SIDE,
+            model=LINE_MODEL,
+            model_sha256=model_sha256,
+            predicted=reading.text,
+            confidence=float(reading.confidence),
+            top_k=[(reading.text, float(reading.confidence))],
+            correct=bool(correct),
+            correct_label=text,
+            model_input_png=encode_png(np.asarray(reading.model_input, np.uint8)),
+            reader=reader_name,
+        )
+
+    def _add(self, original_image: np.ndarray | None, max_side: int, **fields) -> str:
+        """Store a record of ``fields`` with a new id, the time and the drawing shrunk to ``max_side``,
+        wake the sync, and return the id."""
+        original = None
+        if original_image is not None:
+            try:
+                original = encode_png(original_image, max_side)
+            except ValueError as e:  # keep the feedback even if the drawing cannot be kept
+                log.warning("feedback: original image not stored: %s", e)
+        record = FeedbackRecord(id=str(uuid.uuid4()), created_at=utc_now(), original_png=original, **fields)
         self.store.add(record)
         if self.sync is not None:
             self.sync.wake()

@@ -46,16 +46,17 @@ CREATE TABLE IF NOT EXISTS feedback (
     sync_attempted_at TEXT,
     synced_at TEXT,
     parked_at TEXT,
-    park_reason TEXT
+    park_reason TEXT,
+    reader TEXT
 );
 CREATE INDEX IF NOT EXISTS feedback_pending ON feedback (model) WHERE synced_at IS NULL;
 """
 
-ADDED_COLUMNS = {"parked_at": "TEXT", "park_reason": "TEXT"}
+ADDED_COLUMNS = {"parked_at": "TEXT", "park_reason": "TEXT", "reader": "TEXT"}
 """Columns that stores made by earlier versions lack; they are added on open."""
 
 FIELDS = ("id", "created_at", "model", "model_sha256", "predicted", "confidence", "top_k", "correct",
-          "correct_label", "model_input_png", "original_png")
+          "correct_label", "model_input_png", "original_png", "reader")
 
 
 OUTBOX = "synced_at IS NULL AND parked_at IS NULL"
