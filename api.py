@@ -2,22 +2,23 @@
 
     curl -H "Content-Type: image/png" --data-binary @seven.png "http://localhost:7860/api/v1/predict?top_k=3"
     curl -F file=@seven.png -F model=letters http://localhost:7860/api/v1/predict
+    curl -H "Content-Type: image/png" --data-binary @2024.png http://localhost:7860/api/v1/read   # a line
 
 Why beside Gradio's API: a Gradio call takes three requests (upload, call, event
 stream), and Gradio keeps a session for each. These routes are plain FastAPI,
 keep nothing between calls and answer in one round trip (issue 29).
 
 Bad input gets a 4xx status and {"error": message}, the message written for
-people. A new route (``/api/v1/read`` for a line of text, say) is one more
-function in ``routes``: ``received_image`` gives it the picture and its
-parameters, ``failure`` its errors.
+people. A new route is one more function in ``routes`` that hands ``answer`` what
+to do with the picture, given the request's parameters.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
+from typing import TypeVar
 
 import anyio
 from fastapi import APIRouter, Request
@@ -25,7 +26,8 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 from starlette.routing import BaseRoute
 
-from recognizer import InvalidImageError, NoInkError, Prediction, Recognizer
+from recognizer import InvalidImageError, NoInkError, Prediction, Recognizer, TextReader
+from recognizer.labels import MODEL_LABELS
 from recognizer.preprocess import THICK_STROKES
 
 log = logging.getLogger("api")
@@ -37,6 +39,9 @@ same limit (app.MAX_FILE_SIZE)."""
 DEFAULT_TOP_K = 5
 RAW_OR_FORM = ("application/octet-stream", "multipart/form-data")
 """Content types taken besides image/*: a body of bytes whose kind the sender did not say, and a form."""
+M = TypeVar("M", Recognizer, TextReader)
+Reading = Callable[[bytes], dict]
+"""What a route does with the picture's bytes: read them and return the JSON answer."""
 
 
 class ApiError(Exception):
@@ -52,23 +57,22 @@ def failure(error: ApiError) -> JSONResponse:
     return JSONResponse({"error": error.message}, status_code=error.status)
 
 
-def routes(recognizers: Mapping[str, Recognizer], concurrency: int = 4) -> list[BaseRoute]:
+def routes(
+    recognizers: Mapping[str, Recognizer], readers: Mapping[str, TextReader], concurrency: int = 4
+) -> list[BaseRoute]:
     """The API's routes, for ``FastAPI(routes=...)``: at most ``concurrency`` pictures are read at once,
     in worker threads, so that a big photo never holds up the server's event loop."""
     router = APIRouter(prefix=PREFIX)
     limiter = anyio.CapacityLimiter(concurrency)
 
-    @router.post("/predict")
-    async def predict(request: Request) -> JSONResponse:
-        """Read one character: {"label", "confidence", "top_k": [{"label", "confidence"}], "model"},
-        and "warnings" when the picture may mislead the model."""
+    async def answer(request: Request, reading: Callable[[dict[str, str]], Reading]) -> JSONResponse:
+        """The picture read as ``reading(params)`` says (it checks the parameters, raising ApiError), in a
+        worker thread; every refusal, and any bug of ours, answered in JSON."""
         try:
             data, params = await received_image(request)
-            recognizer = chosen_model(recognizers, params.get("model"))
-            top_k = whole_number(params.get("top_k"), "top_k", DEFAULT_TOP_K, 1, len(recognizer.labels))
-            read = partial(recognizer.predict, data, top_k)
+            read = partial(reading(params), data)
             try:
-                prediction = await anyio.to_thread.run_sync(read, limiter=limiter)
+                return JSONResponse(await anyio.to_thread.run_sync(read, limiter=limiter))
             except (NoInkError, InvalidImageError) as e:
                 raise ApiError(422, str(e)) from None
         except ApiError as e:
@@ -76,9 +80,37 @@ def routes(recognizers: Mapping[str, Recognizer], concurrency: int = 4) -> list[
         except Exception:  # noqa: BLE001 - a bug of ours: logged with its traceback, answered in JSON all the same
             log.exception("%s failed", request.url.path)
             return failure(ApiError(500, "Something went wrong on our side; it is logged. Please try again."))
-        return JSONResponse(as_json(prediction, recognizer.name))
+
+    @router.post("/predict")
+    async def predict(request: Request) -> JSONResponse:
+        """Read one character: {"label", "confidence", "top_k": [{"label", "confidence"}], "model"},
+        and "warnings" when the picture may mislead the model."""
+
+        def reading(params: dict[str, str]) -> Reading:
+            recognizer, top_k = chosen(recognizers, params, lambda r: len(r.labels))
+            return lambda data: as_json(recognizer.predict(data, top_k), recognizer.name)
+
+        return await answer(request, reading)
+
+    @router.post("/read")
+    async def read(request: Request) -> JSONResponse:
+        """Read a number, word or line: {"text", "confidence", "characters": [{"label", "confidence",
+        "top_k", "span"}], "model"}; each character's top_k is [[label, confidence], ...] and its span the
+        picture's first and last x that it covers."""
+
+        def reading(params: dict[str, str]) -> Reading:
+            reader, top_k = chosen(readers, params, lambda r: len(MODEL_LABELS[r.name]))
+            return lambda data: {**reader.read(data, top_k).as_dict(), "model": reader.name}
+
+        return await answer(request, reading)
 
     return router.routes
+
+
+def chosen(models: Mapping[str, M], params: dict[str, str], most: Callable[[M], int]) -> tuple[M, int]:
+    """The model and top_k the parameters ask for; top_k is at most ``most(model)``, its classes."""
+    model = chosen_model(models, params.get("model"))
+    return model, whole_number(params.get("top_k"), "top_k", DEFAULT_TOP_K, 1, most(model))
 
 
 def as_json(prediction: Prediction, model: str) -> dict:
@@ -95,11 +127,11 @@ def as_json(prediction: Prediction, model: str) -> dict:
     return answer
 
 
-def chosen_model(recognizers: Mapping[str, Recognizer], name: str | None) -> Recognizer:
-    wanted = (name or next(iter(recognizers))).strip().lower()
-    if wanted not in recognizers:
-        raise ApiError(400, f"Unknown model {name!r}. Choose one of: {', '.join(recognizers)}.")
-    return recognizers[wanted]
+def chosen_model(models: Mapping[str, M], name: str | None) -> M:
+    wanted = (name or next(iter(models))).strip().lower()
+    if wanted not in models:
+        raise ApiError(400, f"Unknown model {name!r}. Choose one of: {', '.join(models)}.")
+    return models[wanted]
 
 
 def whole_number(value: str | None, name: str, default: int, low: int, high: int) -> int:

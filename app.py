@@ -1,51 +1,69 @@
-"""Handwriting Recognizer: draw or upload a character and see what the model reads.
+"""Handwriting Recognizer: write or upload a number, a word or a character and see what the models read.
 
 A thin Gradio 6 layer over ``recognizer`` (the models, the preprocessing and
 the image decoding live there) and ``recognizer.feedback`` (storing what users
-say about a guess). Run it with ``python app.py``: it serves on 0.0.0.0, port
-$PORT or 7860, locally and on Hugging Face Spaces alike.
+say about a reading). The page reads with ``TextReader``, which hands a lone
+character to the single-character model. Run it with ``python app.py``: it
+serves on 0.0.0.0, port $PORT or 7860, locally and on Hugging Face Spaces alike.
 
 Public API, for ``gradio_client``:
     client.predict(handle_file("7.png"), "digits", api_name="/predict")    -> {label: confidence}
+    client.predict(handle_file("42.png"), "digits", api_name="/read")       -> {"text", "confidence", ...}
     client.predict(handle_file("7.png"), "digits", False, "1", api_name="/feedback") -> {"id", "prediction"}
     client.predict(api_name="/status")                                       -> feedback store status
 The model is "digits", "letters" or "characters" (the display names work too).
 Bad input comes back as an error whose message is written for people.
 
-The same server also serves the lean API of ``api.py``: POST /api/v1/predict with
-the picture itself, JSON back.
+The same server also serves the lean API of ``api.py``: POST /api/v1/predict and
+/api/v1/read with the picture itself, JSON back.
 """
 
 from __future__ import annotations
 
 import ctypes
+import html
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import gradio as gr
 import numpy as np
 from PIL import Image
 
 import api
-from recognizer import MODEL_NAMES, InvalidImageError, NoInkError, Prediction, Recognizer
+from recognizer import (
+    MODEL_NAMES,
+    InvalidImageError,
+    NoInkError,
+    Prediction,
+    Recognizer,
+    TextReader,
+    TextReading,
+)
 from recognizer.feedback import FeedbackService, InvalidLabelError
-from recognizer.feedback.record import ORIGINAL_MAX_SIDE
+from recognizer.feedback.record import LINE_ORIGINAL_MAX_SIDE, ORIGINAL_MAX_SIDE
+from recognizer.feedback.service import MAX_LINE_LENGTH
 from recognizer.image_io import load_image
 from recognizer.preprocess import THICK_STROKES
 
 log = logging.getLogger("app")
+T = TypeVar("T")
 
 MODEL_TITLES = {"digits": "Digits", "letters": "Letters", "characters": "Digits + letters"}
 TOP_K = 5
 PREVIEW_SCALE = 8
 """The 28x28 model input is shown at 224x224, each pixel a visible square."""
+LINE_PREVIEW_SCALE = 3
+"""The line model's 32-pixel-high input is shown 96 pixels high."""
+RUNNERS_UP = 3
+"""Labels shown under each character of a line, its own first: past the third they are near 0%."""
 MAX_FILE_SIZE = "10mb"
-"""Uploads above this are refused by Gradio before they reach us; a photo of one character is far smaller."""
+"""Uploads above this are refused by Gradio before they reach us; a photo of a line is far smaller."""
 CONCURRENCY = 4
 """Requests served at once; prediction is thread-safe and takes milliseconds."""
 EXAMPLES = Path(__file__).resolve().parent / "docs" / "examples"
@@ -55,15 +73,29 @@ SESSIONS = 1000
 """Gradio keeps this many sessions (each browser tab is one), the least recently used dropped first: each
 holds a copy of the page's configuration, about 0.2 MB, so its default of 10,000 could take 2 GB. The
 sessions Gradio opens for API calls are dropped at once (App.forget_session)."""
-CANVAS = (600, 600)
+CANVAS = (1200, 400)
+"""Wide enough for about ten characters written at a natural size; one character drawn alone is fine too
+(the line model's evaluation draws on this canvas)."""
 BRUSH_SIZE = 18
-"""Thick enough that a stroke still covers a pixel or two once the drawing is shrunk to 28x28."""
+"""Thick enough that a stroke still covers a pixel or two once a character is shrunk to 28x28."""
 
 CSS = """
-.gradio-container { max-width: 1180px !important; margin: 0 auto; }
+.gradio-container { max-width: 1240px !important; margin: 0 auto; }
 #title h1 { margin-bottom: 0; }
-#model-input img { image-rendering: pixelated; }
+#model-input img, #line-input img { image-rendering: pixelated; }
+#line-input img { max-height: 96px; width: auto; max-width: 100%; object-fit: contain; }
 #message p { font-size: 1.05em; margin: 0; }
+#reading .text { font-size: 3.2em; font-weight: 600; line-height: 1.2; letter-spacing: 0.06em;
+                 white-space: pre-wrap; word-break: break-all; }
+#reading .sure { opacity: 0.7; }
+#characters .row { display: flex; flex-wrap: wrap; gap: 6px; }
+#characters .character { border: 1px solid var(--border-color-primary); border-radius: 6px; padding: 4px 6px;
+                         min-width: 64px; text-align: center; }
+#characters .label { font-size: 1.6em; font-weight: 600; white-space: pre; }
+#characters button { display: block; width: 100%; border: 0; background: none; padding: 0 2px;
+                     font-size: 0.85em; cursor: pointer; white-space: pre; }
+#characters button:hover { background: var(--color-accent-soft); }
+#characters button:first-of-type { font-weight: 600; }
 #privacy, #footer { font-size: 0.85em; opacity: 0.8; }
 """
 
@@ -125,8 +157,30 @@ LIVE_READ_JS = """
 
 LIVE_READ_DONE_JS = "() => { window.hwrLiveRead?.done(); }"
 
-PAGE_JS = f"() => {{ ({SELECT_BRUSH_JS.strip()})(); ({LIVE_READ_JS.strip()})(); }}"
-"""Run once the page has loaded: the brush is ready to draw with, and each stroke is read."""
+PICK_ALTERNATIVE_JS = """
+() => {
+  // Clicking one of a character's runners-up (in #characters) puts the reading, with that character
+  // replaced, in the feedback row's text box and marks the reading as wrong: a correction in one click.
+  if (window.hwrPick) return;
+  window.hwrPick = true;
+  document.addEventListener('click', (e) => {
+    const choice = e.target.closest?.('#characters button[data-at]');
+    const box = document.querySelector('#correct-label textarea, #correct-label input');
+    const read = document.querySelector('#characters .row')?.dataset.text;
+    if (!choice || !box || read === undefined) return;
+    const chars = [...(box.value && [...box.value].length === [...read].length ? box.value : read)];
+    chars[Number(choice.dataset.at)] = choice.dataset.label;
+    box.value = chars.join('');
+    box.dispatchEvent(new Event('input', {bubbles: true}));
+    if (box.value !== read) document.querySelectorAll('#verdict input[type=radio]')[1]?.click();
+  });
+}
+"""
+
+PAGE_SCRIPTS = (SELECT_BRUSH_JS, LIVE_READ_JS, PICK_ALTERNATIVE_JS)
+PAGE_JS = "() => { " + " ".join(f"({js.strip()})();" for js in PAGE_SCRIPTS) + " }"
+"""Run once the page has loaded: the brush is ready to draw with, each stroke is read, and a runner-up
+clicked corrects the reading."""
 
 CLEAR_CANVAS_JS = """
 () => {
@@ -138,31 +192,28 @@ CLEAR_CANVAS_JS = """
 
 PRIVACY_NOTE = (
     "🔒 **Privacy:** nothing is kept when you only draw. When you press *Send feedback*, your drawing or "
-    "image, the model's guesses and your answer are stored (and may be copied to a Google Sheet) to improve "
+    "image, the model's reading and your answer are stored (and may be copied to a Google Sheet) to improve "
     "the models. Please do not upload anything personal."
 )
-HINT = "Draw a digit or a letter on the canvas, or upload a photo of one."
+HINT = "Write a number, a word or one character on the canvas, or upload a photo of one."
 THICK_HINT = (
     "✏️ The strokes are thick for a character this small, so its loops may have closed up. "
     "Draw or write it bigger for a better reading."
-)
-SEVERAL_HINT = (
-    "☝️ This looks like more than one character. The model reads one at a time: "
-    "draw or upload a single character for a reliable reading."
 )
 
 
 @dataclass(frozen=True)
 class Shown:
-    """The last prediction a user saw, kept in gr.State so feedback refers to exactly that."""
+    """The last reading a user saw, kept in gr.State so feedback refers to exactly that."""
 
     model_name: str
-    prediction: Prediction
+    reading: TextReading
+    """A line's reading, or a lone character's (its ``prediction`` set)."""
     image: np.ndarray
     """The image as decoded (the drawing's ink, or the uploaded picture), stored with the feedback; shrunk
-    as the feedback store shrinks it (``kept_copy``), so that a session holds at most 256 KB of it."""
+    as the feedback store shrinks it (``kept_copy``), so that a session holds at most about 1 MB of it."""
     feedback_sent: bool = False
-    """Set once feedback on this prediction is stored, so that a second click does not store it twice."""
+    """Set once feedback on this reading is stored, so that a second click does not store it twice."""
 
 
 def load_recognizers(names: tuple[str, ...] = MODEL_NAMES) -> dict[str, Recognizer]:
@@ -178,6 +229,16 @@ def load_recognizers(names: tuple[str, ...] = MODEL_NAMES) -> dict[str, Recogniz
     return recognizers
 
 
+def load_readers(recognizers: dict[str, Recognizer]) -> dict[str, TextReader]:
+    """A TextReader for each model offered, all sharing one line model and each reading a lone character
+    with the model offered under its name."""
+    try:
+        line = TextReader.load(next(iter(recognizers)))
+    except FileNotFoundError as e:
+        raise SystemExit(f"{e}. The app reads with it: export it first (python -m export.lines).") from None
+    return {name: line.with_alphabet(name, recognizer) for name, recognizer in recognizers.items()}
+
+
 def load_examples(models: dict[str, Recognizer], folder: Path = EXAMPLES) -> list[dict]:
     """The example pictures whose model is offered: file (a full path), model, label and caption."""
     try:
@@ -187,28 +248,62 @@ def load_examples(models: dict[str, Recognizer], folder: Path = EXAMPLES) -> lis
     return [{**e, "file": str(folder / e["file"])} for e in examples if e["model"] in models]
 
 
-def hint(prediction: Prediction) -> str:
-    """What to tell the user beside a reading that may mislead them; empty if nothing."""
-    if prediction.several_characters:
-        return SEVERAL_HINT
-    if prediction.stroke_share > THICK_STROKES:
+def hint(reading: TextReading) -> str:
+    """What to tell the user beside a reading that may mislead them; empty if nothing. (Several characters
+    need no hint now: the line model reads them.)"""
+    if reading.prediction is not None and reading.prediction.stroke_share > THICK_STROKES:
         return THICK_HINT
     return ""
 
 
-def preview(model_input: np.ndarray) -> np.ndarray:
-    """The 28x28 model input scaled up by whole pixels, so that it is visible as the model saw it."""
-    return np.kron(model_input, np.ones((PREVIEW_SCALE, PREVIEW_SCALE), dtype=np.uint8))
+def preview(model_input: np.ndarray, scale: int = PREVIEW_SCALE) -> np.ndarray:
+    """A model input scaled up by whole pixels, so that it is visible as the model saw it."""
+    return np.kron(model_input, np.ones((scale, scale), dtype=np.uint8))
 
 
-def kept_copy(image: np.ndarray) -> np.ndarray:
-    """``image`` shrunk to fit ORIGINAL_MAX_SIDE, as the feedback store would shrink it (the same pixels
-    end up stored), so that a session does not hold a 2048-pixel photo until feedback is sent."""
-    if image.dtype != np.uint8 or max(image.shape[:2]) <= ORIGINAL_MAX_SIDE:
+def reading_html(reading: TextReading) -> str:
+    """The text read, in large type, and how sure the model is of all of it."""
+    return (f'<div class="text">{html.escape(reading.text)}</div>'
+            f'<div class="sure">{reading.confidence:.0%} sure of it all</div>')
+
+
+def characters_html(reading: TextReading) -> str:
+    """Each character read over its RUNNERS_UP best labels, each a button (PICK_ALTERNATIVE_JS): where a
+    character is misread, the right one is often second."""
+    tiles = []
+    for at, c in enumerate(reading.characters):
+        choices = "".join(
+            f'<button data-at="{at}" data-label="{html.escape(label, quote=True)}" '
+            f'title="Correct it to {visible_label(label)}">{visible_label(label)} {p:.0%}</button>'
+            for label, p in c.top_k[:RUNNERS_UP]
+        )
+        top = f'<div class="label">{visible_label(c.label)}</div>'
+        tiles.append(f'<div class="character">{top}{choices}</div>')
+    return f'<div class="row" data-text="{html.escape(reading.text, quote=True)}">{"".join(tiles)}</div>'
+
+
+def visible_label(label: str) -> str:
+    """A label as HTML text, a space made visible."""
+    return "␣" if label == " " else html.escape(label, quote=True)
+
+
+def kept_copy(image: np.ndarray, max_side: int = ORIGINAL_MAX_SIDE) -> np.ndarray:
+    """``image`` shrunk to fit ``max_side``, as the feedback store would shrink it (the same pixels end up
+    stored), so that a session does not hold a 2048-pixel photo until feedback is sent."""
+    if image.dtype != np.uint8 or max(image.shape[:2]) <= max_side:
         return image
     small = Image.fromarray(image)
-    small.thumbnail((ORIGINAL_MAX_SIDE, ORIGINAL_MAX_SIDE), Image.Resampling.BILINEAR)
+    small.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
     return np.asarray(small)
+
+
+def refused_as_gr_error(read: Callable[..., T], *args: Any) -> T:
+    """``read(*args)`` for API callers: bad input becomes a gr.Error, whose message the client gets as
+    it is."""
+    try:
+        return read(*args)
+    except (NoInkError, InvalidImageError) as e:
+        raise gr.Error(str(e), print_exception=False) from None
 
 
 def undecoded_drawing(sketchpad: gr.Sketchpad, payload: Any) -> dict | None:
@@ -237,6 +332,11 @@ def undecoded_drawing(sketchpad: gr.Sketchpad, payload: Any) -> dict | None:
     }
 
 
+def model_picture(label: str, elem_id: str, height: int) -> gr.Image:
+    """An image output for what a model read: PNG, so that its pixels stay sharp, and nothing to click."""
+    return gr.Image(label=label, elem_id=elem_id, interactive=False, height=height, format="png", buttons=[])
+
+
 def status_line(status: dict) -> str:
     """The footer: how much feedback is stored here and how far the Google Sheets copy lags."""
     line = f"Feedback stored: {status['stored']}"
@@ -252,53 +352,64 @@ def status_line(status: dict) -> str:
 
 
 class App:
-    """The recognizers and the feedback service, and the functions the UI and the API call."""
+    """The models and the feedback service, and the functions the UI and the API call."""
 
-    def __init__(self, recognizers: dict[str, Recognizer], feedback: FeedbackService):
+    def __init__(
+        self,
+        recognizers: dict[str, Recognizer],
+        feedback: FeedbackService,
+        readers: dict[str, TextReader] | None = None,
+    ):
         self.recognizers = recognizers
+        self.readers = load_readers(recognizers) if readers is None else readers
         self.feedback = feedback
         self.examples = load_examples(recognizers)
         self.demo: gr.Blocks | None = None
         """The page, once built; its Gradio server's sessions are what forget_session trims."""
 
-    def recognizer(self, model: str | None) -> Recognizer:
-        """The model for a name ("digits") or a display name ("Digits"); gr.Error if there is none."""
+    def model_name(self, model: str | None) -> str:
+        """The model's name for a name ("digits") or a display name ("Digits"); gr.Error if there is none."""
         wanted = (model or "digits").strip().lower()
-        for name, recognizer in self.recognizers.items():
+        for name in self.recognizers:
             if wanted in (name, MODEL_TITLES[name].lower()):
-                return recognizer
+                return name
         raise gr.Error(
             f"Unknown model {model!r}. Choose one of: {', '.join(self.recognizers)}.", print_exception=False
         )
 
     def read(self, value: Any, model: str | None) -> Shown:
-        """Decode ``value`` and predict; NoInkError / InvalidImageError carry messages for users."""
-        recognizer = self.recognizer(model)
+        """Decode ``value`` and read it; NoInkError / InvalidImageError carry messages for users."""
+        name = self.model_name(model)
         image = load_image(value)
-        return Shown(recognizer.name, recognizer.predict(image, top_k=TOP_K), kept_copy(image))
+        reading = self.readers[name].read(image, top_k=TOP_K)
+        keep = ORIGINAL_MAX_SIDE if reading.prediction is not None else LINE_ORIGINAL_MAX_SIDE
+        return Shown(name, reading, kept_copy(image, keep))
 
     # -- public API -------------------------------------------------------------------------
 
-    def api_read(self, image_path: str | None, model: str) -> Shown:
-        """read() for API callers: bad input becomes a gr.Error, whose message the client gets as it is."""
-        try:
-            return self.read(image_path, model)
-        except (NoInkError, InvalidImageError) as e:
-            raise gr.Error(str(e), print_exception=False) from None
-
     def api_predict(self, image_path: str | None, model: str, request: gr.Request | None = None) -> dict:
-        """The top 5 {label: confidence} for an image file."""
+        """The top 5 {label: confidence} for an image file, by the single-character model."""
         self.forget_session(request)
-        return self.api_read(image_path, model).prediction.as_dict()
+        recognizer = self.recognizers[self.model_name(model)]
+        return refused_as_gr_error(recognizer.predict, image_path, TOP_K).as_dict()
+
+    def api_read(self, image_path: str | None, model: str, request: gr.Request | None = None) -> dict:
+        """A number, word or line in an image file: {"text", "confidence", "characters"}."""
+        self.forget_session(request)
+        reader = self.readers[self.model_name(model)]
+        return refused_as_gr_error(reader.read, image_path, TOP_K).as_dict()
 
     def api_feedback(
         self, image_path: str | None, model: str, correct: bool, correct_label: str,
         request: gr.Request | None = None,
     ) -> dict:
-        """Predict on an image file and store the caller's verdict on it, as the UI's feedback row does."""
+        """Predict one character in an image file and store the caller's verdict on it."""
         self.forget_session(request)
-        shown = self.api_read(image_path, model)
-        return {"id": self.submit(shown, correct, correct_label), "prediction": shown.prediction.label}
+        recognizer = self.recognizers[self.model_name(model)]
+        image = refused_as_gr_error(load_image, image_path)
+        prediction = refused_as_gr_error(recognizer.predict, image, TOP_K)
+        record_id = self.submit_character(recognizer, prediction, correct, correct_label, kept_copy(image))
+        return {"id": record_id, "prediction": prediction.label}
 
     def api_status(self, request: gr.Request | None = None) -> dict:
         """The feedback store's status: stored, pending, sheets, last_error, last_sync."""
@@ -324,13 +435,32 @@ class App:
                 del holder.session_data[session_hash]
                 holder.time_last_used.pop(session_hash, None)
 
-    def submit(self, shown: Shown, correct: bool, correct_label: str | None) -> str:
-        """Store feedback on ``shown`` and return its id; a label the model does not know is a gr.Error."""
-        recognizer = self.recognizers[shown.model_name]
+    def submit_character(
+        self, recognizer: Recognizer, prediction: Prediction, correct: bool, correct_label: str | None,
+        image: np.ndarray,
+    ) -> str:
+        """Store feedback on one character and return its id; a label the model lacks is a gr.Error."""
         try:
             return self.feedback.submit(
-                recognizer.name, recognizer.sha256, recognizer.labels, shown.prediction,
-                bool(correct), correct_label, shown.image,
+                recognizer.name, recognizer.sha256, recognizer.labels, prediction, bool(correct),
+                correct_label, image,
+            )
+        except InvalidLabelError as e:
+            raise gr.Error(str(e), print_exception=False) from None
+
+    def submit(self, shown: Shown, correct: bool, correct_text: str | None) -> str:
+        """Store feedback on the reading shown and return its id; a text the model cannot write is a gr.Error.
+
+        A lone character's is stored as today, for its single-character model; a line's, or a lone
+        character said to be more than one ("11" read as "1"), as a line's, for the line model."""
+        prediction = shown.reading.prediction
+        if prediction is not None and (correct or len((correct_text or "").strip()) <= 1):
+            recognizer = self.recognizers[shown.model_name]
+            return self.submit_character(recognizer, prediction, correct, correct_text, shown.image)
+        reader = self.readers[shown.model_name]
+        try:
+            return self.feedback.submit_line(
+                reader.name, reader.sha256, shown.reading, bool(correct), correct_text, shown.image
             )
         except InvalidLabelError as e:
             raise gr.Error(str(e), print_exception=False) from None
@@ -340,14 +470,14 @@ class App:
     def ui_predict(self, value: Any, model: str, when_blank: str | None = None) -> tuple:
         """Read a drawing or an upload for the page; bad input shows its message, never a traceback.
 
-        A character small for its strokes, or more than one, is read all the same, with a hint (see hint)."""
+        A character small for its strokes is read all the same, with a hint (see hint)."""
         try:
             shown = self.read(value, model)
         except NoInkError as e:
             return self.ui_show(None, when_blank or f"⚠️ {e}")
         except InvalidImageError as e:
             return self.ui_show(None, f"⚠️ {e}")
-        return self.ui_show(shown, hint(shown.prediction))
+        return self.ui_show(shown, hint(shown.reading))
 
     def ui_stroke(self, drawing: Any, model: str) -> tuple:
         """After each stroke. A blank canvas here was just cleared: show the hint, not a warning."""
@@ -374,27 +504,36 @@ class App:
 
     @staticmethod
     def ui_show(shown: Shown | None, message: str) -> tuple:
-        """Values for [guesses, model input, message, shown, verdict, correct label, feedback message]."""
+        """Values for [reading, characters, line input, line view, guesses, model input, character view,
+        message, shown, verdict, correct text, feedback message]: a line shows each character's runners-up
+        and the line image read; a lone character its top 5 and the 28x28 image read."""
+        line = ("", None, gr.Column(visible=False))
+        character = (None, None, gr.Row(visible=False))
         if shown is None:
-            return None, None, message, None, None, "", ""
-        guesses, model_input = shown.prediction.as_dict(), preview(shown.prediction.model_input)
-        return guesses, model_input, message, shown, None, "", ""
+            return "", *line, *character, message, None, None, "", ""
+        reading, one = shown.reading, shown.reading.prediction
+        if one is None:
+            image = preview(reading.model_input, LINE_PREVIEW_SCALE)
+            line = (characters_html(reading), image, gr.Column(visible=True))
+        else:
+            character = (one.as_dict(), preview(one.model_input), gr.Row(visible=True))
+        return reading_html(reading), *line, *character, message, shown, None, "", ""
 
     def ui_clear(self) -> tuple:
         """Values for [upload, its kept path, *what ui_show returns]; the canvas is wiped in the browser."""
         return None, None, *self.ui_show(None, HINT)
 
-    def ui_feedback(self, shown: Shown | None, verdict: str | None, correct_label: str) -> tuple:
-        """Store the verdict on the guess shown; returns the message, the new shown state and the footer."""
+    def ui_feedback(self, shown: Shown | None, verdict: str | None, correct_text: str) -> tuple:
+        """Store the verdict on the reading shown; returns the message, the new shown state and the footer."""
         if shown is None:
-            message = "⚠️ Draw or upload a character first, then say whether the guess was right."
+            message = "⚠️ Write or upload something first, then say whether the reading was right."
         elif shown.feedback_sent:
-            message = "✅ Your feedback on this guess is already saved. Thanks!"
+            message = "✅ Your feedback on this reading is already saved. Thanks!"
         elif verdict is None:
             message = "⚠️ Choose *Right* or *Wrong* first."
         else:
             try:
-                self.submit(shown, verdict == "Right", correct_label)
+                self.submit(shown, verdict == "Right", correct_text)
                 shown = replace(shown, feedback_sent=True)
                 message = "✅ Thanks! Your feedback was saved."
             except gr.Error as e:
@@ -407,12 +546,13 @@ class App:
     # -- layout -----------------------------------------------------------------------------
 
     def build(self) -> gr.Blocks:
-        """The page: canvas and upload on the left, guesses, model input and feedback on the right."""
+        """The page: the wide canvas (or the upload) across the page; under it the reading on the left,
+        the feedback on the right."""
         with gr.Blocks(title="Handwriting Recognizer") as demo:
             gr.Markdown(
                 "# ✍️ Handwriting Recognizer\n"
-                "Draw a digit or a letter, or upload a photo of one: the model shows its five best guesses "
-                "and the 28×28 picture it actually read.",
+                "Write a number, a word or a single character, or upload a photo of one. The app reads it as "
+                "you write: the text, each character's runners-up, and the picture the model actually read.",
                 elem_id="title",
             )
             tab = gr.State("draw")
@@ -426,33 +566,34 @@ class App:
                 elem_id="model",
                 render=False,
             )
-            with gr.Row(equal_height=False):
-                with gr.Column(scale=3, min_width=360):
-                    with gr.Tabs():
-                        with gr.Tab("Draw", id="draw") as draw_tab:
-                            drawing = gr.Sketchpad(
-                                label="Draw one character",
-                                elem_id="sketchpad",
-                                canvas_size=CANVAS,
-                                height=CANVAS[1] + 40,
-                                brush=gr.Brush(BRUSH_SIZE, colors=["#000000"], color_mode="fixed"),
-                                layers=False,
-                                transforms=(),
-                                buttons=[],
-                            )
-                            # Set on this one sketchpad, not in a subclass: Gradio writes a .pyi stub
-                            # beside the module of every subclass of a component.
-                            drawing.preprocess = partial(undecoded_drawing, drawing)
-                        with gr.Tab("Upload", id="upload") as upload_tab:
-                            upload = gr.Image(
-                                label="A photo or scan of one character",
-                                elem_id="upload",
-                                type="filepath",
-                                image_mode=None,
-                                height=CANVAS[1] + 40,
-                            )
-                            examples = None
-                            if self.examples:  # clicking one fills the upload and the model choice
+            with gr.Tabs():
+                with gr.Tab("Draw", id="draw") as draw_tab:
+                    drawing = gr.Sketchpad(
+                        label="Write a number, a word or a character",
+                        elem_id="sketchpad",
+                        canvas_size=CANVAS,
+                        height=CANVAS[1] + 40,
+                        brush=gr.Brush(BRUSH_SIZE, colors=["#000000"], color_mode="fixed"),
+                        layers=False,
+                        transforms=(),
+                        buttons=[],
+                    )
+                    # Set on this one sketchpad, not in a subclass: Gradio writes a .pyi stub
+                    # beside the module of every subclass of a component.
+                    drawing.preprocess = partial(undecoded_drawing, drawing)
+                with gr.Tab("Upload", id="upload") as upload_tab:
+                    with gr.Row(equal_height=False):
+                        upload = gr.Image(
+                            label="A photo or scan of a number, a word or a character",
+                            elem_id="upload",
+                            type="filepath",
+                            image_mode=None,
+                            height=CANVAS[1],
+                            scale=3,
+                        )
+                        examples = None
+                        if self.examples:  # clicking one fills the upload and the model choice
+                            with gr.Column(scale=2, min_width=300):
                                 examples = gr.Examples(
                                     [[e["file"], e["model"]] for e in self.examples],
                                     inputs=[upload, model],
@@ -462,28 +603,33 @@ class App:
                                     cache_examples=False,
                                     api_visibility="private",
                                 )
+            with gr.Row(equal_height=True):
+                with gr.Column(scale=3, min_width=360):
                     model.render()
+                with gr.Column(scale=2, min_width=300):
                     with gr.Row():
                         clear = gr.Button("Clear", elem_id="clear")
                         predict = gr.Button("Predict", variant="primary", elem_id="predict")
-                    live_read = gr.Button(visible="hidden", elem_id="live-read")  # pressed by LIVE_READ_JS
-                with gr.Column(scale=2, min_width=300):
+            live_read = gr.Button(visible="hidden", elem_id="live-read")  # pressed by LIVE_READ_JS
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=3, min_width=360):
                     message = gr.Markdown(HINT, elem_id="message")
-                    guesses = gr.Label(num_top_classes=TOP_K, label="Top 5 guesses", elem_id="guesses")
-                    model_input = gr.Image(
-                        label="What the model saw (28×28)",
-                        elem_id="model-input",
-                        interactive=False,
-                        height=240,
-                        format="png",
-                        buttons=[],
-                    )
+                    reading = gr.HTML(elem_id="reading")
+                    with gr.Column(visible=False, elem_id="line-view") as line_view:
+                        characters = gr.HTML(elem_id="characters")
+                        line_input = model_picture("What the line model saw (32 px high)", "line-input", 140)
+                    with gr.Row(visible=False, elem_id="character-view") as character_view:
+                        guesses = gr.Label(num_top_classes=TOP_K, label="Top 5 guesses", elem_id="guesses")
+                        model_input = model_picture("What the model saw (28×28)", "model-input", 240)
+                with gr.Column(scale=2, min_width=300):
                     with gr.Group(elem_id="feedback"):
-                        verdict = gr.Radio(["Right", "Wrong"], label="Was the top guess right?")
+                        verdict = gr.Radio(
+                            ["Right", "Wrong"], label="Was the reading right?", elem_id="verdict"
+                        )
                         correct_label = gr.Textbox(
-                            label="If wrong, the correct character",
-                            placeholder="e.g. 7 or g",
-                            max_length=10,
+                            label="If wrong, what you wrote",
+                            placeholder="e.g. 7, g, 2024 or hello (or click a runner-up)",
+                            max_length=MAX_LINE_LENGTH,
                             elem_id="correct-label",
                         )
                         send = gr.Button("Send feedback", elem_id="send")
@@ -491,9 +637,10 @@ class App:
                     gr.Markdown(PRIVACY_NOTE, elem_id="privacy")
             footer = gr.Markdown(elem_id="footer")
 
-            # UI events: private, so that the public API is only /predict, /feedback and /status.
+            # UI events: private, so that the public API is only /predict, /read, /feedback and /status.
             ui = {"api_visibility": "private", "show_progress": "hidden"}
-            shows = [guesses, model_input, message, shown, verdict, correct_label, feedback_message]
+            shows = [reading, characters, line_input, line_view, guesses, model_input, character_view,
+                     message, shown, verdict, correct_label, feedback_message]
             draw_tab.select(lambda: "draw", None, tab, **ui)
             upload_tab.select(lambda: "upload", None, tab, **ui)
             # Each stroke is read by the page's own JS (LIVE_READ_JS), one read at a time, with this hidden
@@ -523,6 +670,7 @@ class App:
                 api_result = gr.JSON(label="result")
                 api_trigger = gr.Button()
             api_trigger.click(self.api_predict, [api_image, api_model], api_result, api_name="predict")
+            api_trigger.click(self.api_read, [api_image, api_model], api_result, api_name="read")
             feedback_inputs = [api_image, api_model, api_correct, api_label]
             api_trigger.click(self.api_feedback, feedback_inputs, api_result, api_name="feedback")
             api_trigger.click(self.api_status, None, api_result, api_name="status")
@@ -559,7 +707,7 @@ def main() -> None:
             state_session_capacity=SESSIONS,
             # The lean API (api.py) on the same server: FastAPI(routes=...) puts its routes before Gradio's.
             # launch() itself is as before, so that a Space (sdk: gradio) runs app.py unchanged.
-            app_kwargs={"routes": api.routes(app.recognizers, CONCURRENCY)},
+            app_kwargs={"routes": api.routes(app.recognizers, app.readers, CONCURRENCY)},
         )
     finally:
         feedback.close()

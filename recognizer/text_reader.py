@@ -15,6 +15,7 @@ from 75% to 91%.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import threading
@@ -28,9 +29,9 @@ import numpy as np
 from recognizer.image_io import SKETCHPAD_KEYS, load_image, sketchpad_strokes
 from recognizer.interpreter import interpreter_class
 from recognizer.labels import MODEL_LABELS
-from recognizer.model import MODELS_DIR, Recognizer
+from recognizer.model import MODELS_DIR, Prediction, Recognizer
 from recognizer.preprocess.ink import ink_map
-from recognizer.preprocess.text_line import SIDE_PAD, LineInput, ink_pieces, line_from_ink, piece_images
+from recognizer.preprocess.text_line import SIDE_PAD, LineInput, ink_pieces, line_from_ink, piece_inks
 from recognizer.text_decode import DecodedCharacter, best_path, log_likelihood
 
 LINE_MODEL = "lines"
@@ -81,6 +82,9 @@ class TextReading:
     characters: list[ReadCharacter]
     model_input: np.ndarray = field(repr=False)
     """The (32, width) uint8 line image, white ink on black."""
+    prediction: Prediction | None = field(default=None, repr=False)
+    """Where a lone character was read by the single-character model, its prediction (its top k,
+    the 28x28 input it read, its hints); None for a line."""
 
     def as_dict(self) -> dict:
         return {
@@ -96,14 +100,10 @@ class TextReader:
     def __init__(
         self, model_path: str | Path, metadata: dict, name: str = "characters", num_threads: int = 1
     ):
-        if name not in MODEL_LABELS:
-            raise ValueError(f"Unknown alphabet {name!r}: use one of {', '.join(MODEL_LABELS)}")
-        self.name = name
         self.metadata = metadata
         self.alphabet: str = metadata["alphabet"]
         self.step: int = int(metadata["step"])
-        self.allowed = np.array([c in MODEL_LABELS[name] or c == " " for c in self.alphabet] + [True])
-        """Which of the model's classes this alphabet may write (the blank, last, always)."""
+        self._restrict(name)
         self._model_bytes = Path(model_path).read_bytes()
         self.sha256 = hashlib.sha256(self._model_bytes).hexdigest()
         self._num_threads = num_threads
@@ -122,6 +122,23 @@ class TextReader:
         if not path.exists() or not meta.exists():
             raise FileNotFoundError(f"Line model not found: expected {path} and {meta}")
         return cls(path, json.loads(meta.read_text()), name, num_threads)
+
+    def _restrict(self, name: str) -> None:
+        if name not in MODEL_LABELS:
+            raise ValueError(f"Unknown alphabet {name!r}: use one of {', '.join(MODEL_LABELS)}")
+        self.name = name
+        self.allowed = np.array([c in MODEL_LABELS[name] or c == " " for c in self.alphabet] + [True])
+        """Which of the model's classes this alphabet may write (the blank, last, always)."""
+
+    def with_alphabet(self, name: str, character_model: Recognizer | None = None) -> TextReader:
+        """This reader restricted to ``name`` instead, sharing the line model and each thread's
+        interpreter: an app that offers all three alphabets holds the line model once. The
+        single-character model is ``character_model`` if given (one the caller already holds), else
+        loaded when first needed."""
+        reader = copy.copy(self)
+        reader._restrict(name)
+        reader._character_model = character_model
+        return reader
 
     @property
     def character_model(self) -> Recognizer:
@@ -201,7 +218,7 @@ class TextReader:
         if len(pieces) <= 1 and len(decoded) <= 1:
             return decoded  # one character either way: ``read`` gives it to the single model whole
         labels = len(self.character_model.labels)
-        readings = self.character_model.predict_batch(piece_images(ink, pieces), top_k=labels)
+        readings = self.character_model.predict_inks(piece_inks(ink, pieces), top_k=labels)
         if len(pieces) == len(written) and self._one_on_each(line, [decoded[k] for k in written], pieces):
             out = list(decoded)
             for k, reading in zip(written, readings):
@@ -250,7 +267,7 @@ class TextReader:
         p = self.character_model.predict(picture, top_k)
         span = self._span(line, (0, -(-line.image.shape[1] // self.step) - 1))
         character = ReadCharacter(p.label, p.confidence, p.top_k, span)
-        return TextReading(p.label, p.confidence, [character], line.image)
+        return TextReading(p.label, p.confidence, [character], line.image, p)
 
 
 def _picture(image: Any) -> tuple[np.ndarray, float, float]:

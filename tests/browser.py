@@ -1,4 +1,4 @@
-"""Drive the app's page in headless Chromium as a person would: draw with the mouse, upload, read the result.
+"""Drive the app's page in headless Chromium as a person would: write with the mouse, upload, read the result.
 
 Shared by tests/test_browser.py and tests/screenshot.py. Uses Debian's Chromium
 (``apt-get install -y chromium``) through Playwright for Python.
@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from playwright.sync_api import Browser, Playwright, Request
+from playwright.sync_api import Browser, Playwright, Request, Response
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -21,8 +21,14 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 UNIPEN = Path(__file__).parent / "fixtures" / "unipen_sample.jsonl.gz"
+UNIPEN_LINES = Path(__file__).parent / "fixtures" / "unipen_lines_sample.jsonl.gz"
 VIEWPORT = {"width": 1280, "height": 1000}
 BRUSH_BUTTON = "#sketchpad .toolbar-wrap > .half-container:first-child > button"
+CANVAS = (1200, 400)
+"""The app's canvas (width, height) in pixels (app.CANVAS)."""
+ACROSS = 0.9
+"""Writing across the canvas (``AppPage.draw(across=True)``) uses this share of the sketchpad's width on
+screen, which the canvas fills but for a margin."""
 
 Stroke = Sequence[tuple[float, float]]
 
@@ -66,6 +72,29 @@ def unipen_samples() -> list[dict]:
     """The real pen trajectories of the fixture: label, writer, y_up, strokes."""
     with gzip.open(UNIPEN, "rt") as f:
         return [json.loads(line) for line in f]
+
+
+def unipen_lines() -> list[dict]:
+    """The fixture's real pen-written lines: set, text, writer, kind, strokes (page coordinates, y down)."""
+    with gzip.open(UNIPEN_LINES, "rt") as f:
+        return [json.loads(line) for line in f]
+
+
+def fit_line(
+    strokes: Sequence[Stroke], height: float = 0.45, width: float = 0.9, max_points: int = 24
+) -> list[Stroke]:
+    """Strokes (y down) in canvas units (x and y from 0 to 1 across the canvas's width and height): the ink
+    ``height`` of the canvas high, or ``width`` of it wide if that is less, centred, as a person writes a
+    word across the sketchpad. Each stroke keeps at most ``max_points`` points (see fit_strokes)."""
+    aspect = CANVAS[0] / CANVAS[1]
+    strokes = [_thin(stroke, max_points) for stroke in strokes if len(stroke)]
+    xs = [x for stroke in strokes for x, _ in stroke]
+    ys = [y for stroke in strokes for _, y in stroke]
+    w, h = max(max(xs) - min(xs), 1e-9), max(max(ys) - min(ys), 1e-9)
+    scale = min(height / h, width * aspect / w)  # in canvas heights per page unit
+    mid_x, mid_y = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
+    return [[(0.5 + (x - mid_x) * scale / aspect, 0.5 + (y - mid_y) * scale) for x, y in stroke]
+            for stroke in strokes]
 
 
 def fit_strokes(
@@ -117,7 +146,9 @@ class AppPage:
             self.page.add_init_script(init_script)
         self._in_flight: set[Request] = set()
         self._last_activity = time.monotonic()
+        self._uploads: list[Response] = []
         self.page.on("request", self._started)
+        self.page.on("response", self._uploaded)
         self.page.on("requestfinished", self._ended)
         self.page.on("requestfailed", self._ended)
         self.page.goto(url)
@@ -134,29 +165,50 @@ class AppPage:
             self._in_flight.discard(request)
             self._last_activity = time.monotonic()
 
+    def _uploaded(self, response: Response) -> None:
+        if "/gradio_api/upload" in response.url:
+            self._uploads.append(response)
+
+    def last_drawing(self) -> dict:
+        """The drawing the page last sent to the app, as the app's sketchpad receives it: the files that
+        the page uploaded (it names them background.png, layer_0.png and composite.png), read from the
+        app's upload folder, which is on this machine. To read exactly what the app read."""
+        paths = [path for response in self._uploads if response.ok for path in response.json()]
+        latest = {Path(path).name: path for path in paths}
+        return {"background": latest.get("background.png"), "layers": [latest["layer_0.png"]],
+                "composite": latest.get("composite.png")}
+
     def _shown(self) -> tuple[str | None, str | None]:
-        """What the result column shows now: the top guess, and the address of the model-input image."""
+        """What the result column shows now: the text read, and the address of the image the model read."""
         shown = self.page.evaluate(
-            """() => [document.querySelector('#guesses .output-class')?.innerText.trim() ?? null,
-                      document.querySelector('#model-input img')?.src ?? null]"""
+            """() => [document.querySelector('#reading .text')?.innerText ?? null,
+                      document.querySelector('#model-input img, #line-input img')?.src ?? null]"""
         )
         return shown[0], shown[1]
 
     def close(self) -> None:
         self.page.close()
 
-    def draw(self, strokes: Sequence[Stroke], pause: float = 0.0) -> None:
-        """Draw strokes given in unit-square coordinates onto the sketchpad, one mouse press per stroke,
-        with ``pause`` seconds between strokes (a person lifts the pen for half a second or so)."""
+    def draw(self, strokes: Sequence[Stroke], pause: float = 0.0, across: bool = False) -> None:
+        """Draw strokes onto the sketchpad, one mouse press per stroke, with ``pause`` seconds between strokes
+        (a person lifts the pen for half a second or so). The strokes are in unit-square coordinates, the
+        square the canvas's height in its middle (one character, see fit_strokes), or with ``across`` in
+        canvas units (see fit_line)."""
         box = self.page.locator("#sketchpad canvas").first.bounding_box()
-        side = min(box["width"], box["height"]) * 0.9
-        left = box["x"] + (box["width"] - side) / 2
-        top = box["y"] + (box["height"] - side) / 2
+        if across:  # the canvas's shape, centred on the sketchpad
+            width = box["width"] * ACROSS
+            height = width * CANVAS[1] / CANVAS[0]
+            left = box["x"] + (box["width"] - width) / 2
+            top = box["y"] + (box["height"] - height) / 2
+        else:
+            width = height = min(box["width"], box["height"]) * 0.9
+            left = box["x"] + (box["width"] - width) / 2
+            top = box["y"] + (box["height"] - height) / 2
         mouse = self.page.mouse
         for i, stroke in enumerate(strokes):
             if i and pause:
                 self.page.wait_for_timeout(pause * 1000)
-            points = [(left + x * side, top + y * side) for x, y in stroke]
+            points = [(left + x * width, top + y * height) for x, y in stroke]
             mouse.move(*points[0])
             mouse.down()
             for point in points[1:] or [(points[0][0] + 1, points[0][1] + 1)]:  # a dot still moves a little
@@ -179,9 +231,10 @@ class AppPage:
         raise TimeoutError(f"the page still talks to the app after {timeout:.0f} s")
 
     def result(self, timeout: float = 60.0) -> str | None:
-        """The top guess for all that was drawn: wait for one, then until the app is done; None if none."""
+        """The text read from all that was drawn (for one character, its top guess): wait for a reading, then
+        until the app is done; None if none."""
         try:
-            self.page.locator("#guesses .output-class").wait_for(timeout=timeout * 1000)
+            self.page.locator("#reading .text").wait_for(timeout=timeout * 1000)
         except PlaywrightTimeoutError:
             return None
         self.wait_until_idle()
@@ -196,7 +249,7 @@ class AppPage:
         self.wait_until_idle(quiet=1.0)
         self.page.click("#clear")
         self.page.wait_for_function(
-            f"""() => !document.querySelector('#guesses .output-class')
+            f"""() => !document.querySelector('#reading .text')
                       && document.querySelector('{BRUSH_BUTTON}')?.classList.contains('highlight')""",
             timeout=30_000,
         )

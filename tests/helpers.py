@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from training.data.unipen import sketchpad_value  # noqa: F401  (re-exported for the tests)
 from training.evaluate import lamp_lit  # noqa: F401  (re-exported for the tests)
@@ -32,6 +34,23 @@ def load_unipen_lines_sample() -> list[dict]:
     see fixtures/make_unipen_lines_sample.py)."""
     with gzip.open(FIXTURES / "unipen_lines_sample.jsonl.gz", "rt") as f:
         return [json.loads(line) for line in f]
+
+
+def unipen_line_sketch(k: int, seed: int = 27) -> dict:
+    """The fixture's real line ``k`` on a 1200x400 sketchpad value, drawn as the line evaluation draws it."""
+    from training.data.text_lines import Line
+    from training.evaluate_lines import drawn
+
+    row = load_unipen_lines_sample()[k]
+    line = Line([np.asarray(s, np.float64) for s in row["strokes"]], row["text"], row["kind"], row["writer"])
+    return drawn(line, "sketch", (seed, k))
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """``image`` as PNG bytes (a sketchpad's composite: the opaque canvas PNG a browser exports)."""
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def paste(image: np.ndarray, size: tuple[int, int], at: tuple[int, int]) -> np.ndarray:

@@ -17,6 +17,7 @@ from PIL import Image
 
 from api import MAX_BODY
 from benchmarks.inputs import unipen_samples, unipen_sketch
+from helpers import load_unipen_lines_sample, png_bytes, unipen_line_sketch
 
 PNG = {"Content-Type": "image/png"}
 
@@ -112,3 +113,67 @@ def test_a_blank_canvas_and_a_form_without_a_file(predict: str) -> None:
     assert "blank" in refused(requests.post(predict, data=buffer.getvalue(), headers=PNG, timeout=30), 422)
     form = requests.post(predict, files={"picture": ("seven.png", canvas_png("7"))}, timeout=30)
     assert "field named 'file'" in refused(form, 400)
+
+
+# -- /api/v1/read: a number, word or line ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def read(app_url: str) -> str:
+    return f"{app_url}/api/v1/read"
+
+
+def line_png(text: str) -> bytes:
+    """The fixture's real line ``text``, by a test writer of the line model, as a 1200x400 canvas PNG."""
+    k = next(k for k, row in enumerate(load_unipen_lines_sample()) if row["text"] == text)
+    return png_bytes(unipen_line_sketch(k)["composite"])
+
+
+def test_a_number_and_a_word_are_read(read: str) -> None:
+    """As the body or as a form's file, with the model and top_k: what TextReader reads from the same PNG."""
+    from recognizer import TextReader
+
+    for text, model in (("80537", "digits"), ("After", "letters")):
+        png = line_png(text)
+        expected = TextReader.load(model).read(png, top_k=3).as_dict()
+        answer = requests.post(f"{read}?model={model}&top_k=3", data=png, headers=PNG, timeout=30).json()
+        form = requests.post(read, files={"file": ("line.png", png)}, data={"model": model, "top_k": "3"},
+                             timeout=30).json()
+        assert answer == form
+        assert answer["model"] == model and answer["text"] == expected["text"] == text
+        assert answer["confidence"] == pytest.approx(expected["confidence"])
+        assert [c["label"] for c in answer["characters"]] == list(text)
+        for character in answer["characters"]:
+            assert len(character["top_k"]) == 3 and character["top_k"][0][0] == character["label"]
+            assert 0 <= character["span"][0] <= character["span"][1] < 1200
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "query", "status", "says"),
+    [
+        (b"", PNG, "", 400, "body is empty"),
+        (b"these are my shopping notes, not a picture\n" * 20, PNG, "", 422, "not an image we can read"),
+        ("blank", PNG, "", 422, "blank"),
+        ("bomb", PNG, "", 422, "too large"),
+        ("truncated", PNG, "", 422, "damaged or truncated"),
+        (None, PNG, "?model=klingon", 400, "Unknown model 'klingon'.*digits, letters, characters"),
+        (None, PNG, "?model=letters&top_k=53", 400, "top_k must be a whole number from 1 to 52"),
+        (None, {"Content-Type": "text/plain"}, "", 415, "Content-Type image/png"),
+        (b"\0" * (MAX_BODY + 1), PNG, "", 413, "too large; the limit is 10 MB"),
+    ],
+    ids=["empty", "not-an-image", "blank-canvas", "huge", "truncated", "unknown-model", "bad-top-k",
+         "not-a-picture-type", "oversized"],
+)
+def test_bad_reads_get_a_clear_4xx(
+    read: str, body: bytes | str | None, headers: dict, query: str, status: int, says: str
+) -> None:
+    number = line_png("80537")
+    pictures = {None: number, "truncated": number[: len(number) // 2]}
+    buffer = io.BytesIO()
+    if body == "blank":
+        Image.new("RGBA", (1200, 400), "white").save(buffer, "PNG")
+    elif body == "bomb":
+        Image.new("1", (30000, 30000)).save(buffer, "PNG")
+    data = buffer.getvalue() or pictures.get(body, body)
+    response = requests.post(read + query, data=data, headers=headers, timeout=30)
+    assert re.search(says, refused(response, status))
