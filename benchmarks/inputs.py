@@ -19,8 +19,8 @@ SKETCH_FILE, SKETCH_PNG, JPEG_FILE = "sketch_800x800.npz", "sketch_800x800.png",
 SHADOW_JPEG_FILE = "photo_1200x900_shadow.jpg"
 STROKE_PNGS = {"background": "stroke_background.png", "layer": "stroke_layer.png",
                "composite": "stroke_composite.png"}
-"""A drawing as the app's sketchpad sends it after a stroke: three PNGs of its 600x600 canvas."""
-APP_CANVAS, APP_BRUSH = (600, 600), 18.0
+"""A drawing as the app's sketchpad sends it after a stroke: three PNGs of its 1200x400 canvas."""
+APP_CANVAS, APP_BRUSH = (1200, 400), 18.0
 """app.CANVAS and app.BRUSH_SIZE (not imported: importing app.py imports Gradio)."""
 
 
@@ -102,7 +102,7 @@ def write_benchmark_inputs(folder: Path) -> None:
 def read_benchmark_inputs(folder: Path) -> dict[str, Any]:
     """As write_benchmark_inputs saved them: "sketch_800x800", a sketchpad value of arrays (what Gradio's
     own sketchpad gives); "png_800x800", the bytes of that drawing's canvas PNG (an upload, or a call of
-    the lean API); "sketch_600x600_png", the app's sketchpad value (undecoded PNGs); and
+    the lean API); "sketch_app_png", the app's 1200x400 sketchpad value (undecoded PNGs); and
     "jpeg_1200x900" and "jpeg_1200x900_shadow", JPEG paths."""
     with np.load(folder / SKETCH_FILE) as z:
         sketch = {"background": z["background"], "layers": [z["layer"]], "composite": z["composite"]}
@@ -110,7 +110,7 @@ def read_benchmark_inputs(folder: Path) -> dict[str, Any]:
     return {
         "sketch_800x800": sketch,
         "png_800x800": (folder / SKETCH_PNG).read_bytes(),
-        "sketch_600x600_png": {"background": strokes["background"], "layers": [strokes["layer"]],
+        "sketch_app_png": {"background": strokes["background"], "layers": [strokes["layer"]],
                                "composite": strokes["composite"]},
         "jpeg_1200x900": str(folder / JPEG_FILE),
         "jpeg_1200x900_shadow": str(folder / SHADOW_JPEG_FILE),

@@ -9,12 +9,15 @@ server keeps up. A user sends them in turn (the page reads one stroke at a
 time), and a request's latency counts from when it fell due, so time spent
 waiting behind a slow answer counts too.
 
-Three kinds of request, each against a fresh ``python app.py`` (as the tests
-start it, tests/app_server.py), with an 800x800 canvas PNG of a real pen digit:
+Five kinds of request, each against a fresh ``python app.py`` (as the tests
+start it, tests/app_server.py), with an 800x800 canvas PNG of a real pen digit, or
+for ``/read`` a 1200x400 canvas PNG of a real 10-character line (benchmarks.lines):
 
 - ``gradio_rest``: Gradio's REST API as curl calls it (upload, call, event stream);
 - ``lean``: the lean route, ``POST /api/v1/predict`` with the PNG as the body (api.py);
-- ``sketch``: what the page sends after a stroke on the 600x600 sketchpad: its three PNGs
+- ``gradio_read`` and ``lean_read``: the same two for ``/read``, a whole line read by the
+  ``characters`` reader;
+- ``sketch``: what the page sends after a stroke on the 1200x400 sketchpad: its three PNGs
   (``accept_blobs``), then the reading event, whose answer comes on the session's event stream.
 
 The app's CPU time per request, and its memory (RSS) before and after, are
@@ -36,6 +39,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -75,34 +79,39 @@ class Connection:
         return self.session
 
 
-def gradio_rest_user(url: str, inputs: dict) -> User:
+def gradio_rest_user(
+    url: str, inputs: dict, api_name: str = "predict", picture: str = "png", model: str = "digits"
+) -> User:
     """Gradio's REST API, as curl would call it: upload the file, start the call, read its event stream."""
-    connection, data = Connection(), inputs["png"]
+    connection, data = Connection(), inputs[picture]
 
-    def predict() -> str:
+    def call_api() -> str:
         api, session = f"{url}/gradio_api", connection()
-        upload = session.post(f"{api}/upload", files={"files": ("digit.png", data)}, timeout=TIMEOUT_S)
+        upload = session.post(f"{api}/upload", files={"files": ("drawing.png", data)}, timeout=TIMEOUT_S)
         file = {"path": upload.json()[0], "meta": {"_type": "gradio.FileData"}}
-        call = session.post(f"{api}/call/predict", json={"data": [file, "digits"]}, timeout=TIMEOUT_S)
-        stream = session.get(f"{api}/call/predict/{call.json()['event_id']}", timeout=TIMEOUT_S).text
+        call = session.post(f"{api}/call/{api_name}", json={"data": [file, model]}, timeout=TIMEOUT_S)
+        stream = session.get(f"{api}/call/{api_name}/{call.json()['event_id']}", timeout=TIMEOUT_S).text
         if "event: complete" not in stream:
             raise RuntimeError(stream.strip()[-200:])
         return stream
 
-    return predict
+    return call_api
 
 
-def lean_user(url: str, inputs: dict) -> User:
+def lean_user(
+    url: str, inputs: dict, route: str = "predict", picture: str = "png", model: str = "digits"
+) -> User:
     """The lean route: the PNG as the body, the JSON answer back."""
-    connection, data = Connection(), inputs["png"]
+    connection, data = Connection(), inputs[picture]
+    address = f"{url}/api/v1/{route}?model={model}"
 
-    def predict() -> dict:
+    def call_route() -> dict:
         headers = {"Content-Type": "image/png"}
-        response = connection().post(f"{url}/api/v1/predict", data=data, headers=headers, timeout=TIMEOUT_S)
+        response = connection().post(address, data=data, headers=headers, timeout=TIMEOUT_S)
         response.raise_for_status()
         return response.json()
 
-    return predict
+    return call_route
 
 
 def sketch_user(url: str, inputs: dict) -> User:
@@ -158,8 +167,15 @@ def completed(session: requests.Session, api: str, session_hash: str, event_id: 
     raise RuntimeError("the event stream closed before the event completed")
 
 
-KINDS: dict[str, MakeUser] = {"gradio_rest": gradio_rest_user, "lean": lean_user, "sketch": sketch_user}
+KINDS: dict[str, MakeUser] = {
+    "gradio_rest": gradio_rest_user,
+    "lean": lean_user,
+    "gradio_read": partial(gradio_rest_user, api_name="read", picture="line_png", model="characters"),
+    "lean_read": partial(lean_user, route="read", picture="line_png", model="characters"),
+    "sketch": sketch_user,
+}
 GRADIO_KINDS = ("gradio_rest", "sketch")
+"""The kinds that the app before issue 29 (``--baseline``) serves too."""
 """The kinds that the app before issue 29 also serves."""
 
 
@@ -282,10 +298,13 @@ def app_under_load(levels: Sequence[int], seconds: float, inputs: dict, kinds: S
 
 
 def load_inputs(folder: Path) -> dict:
-    """The canvas PNG and a stroke's three PNGs, as benchmarks.inputs writes them."""
+    """The canvas PNG and a stroke's three PNGs, as benchmarks.inputs writes them, and the line's
+    canvas PNG of benchmarks.lines."""
     from benchmarks.inputs import SKETCH_PNG, STROKE_PNGS
+    from benchmarks.lines import line_inputs
 
     return {"png": (folder / SKETCH_PNG).read_bytes(),
+            "line_png": line_inputs()["canvas_png_1200x400"],
             "stroke": {name: (folder / file).read_bytes() for name, file in STROKE_PNGS.items()}}
 
 

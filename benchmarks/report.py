@@ -8,7 +8,7 @@ from typing import Any
 INPUT_TITLES = {
     "sketch_800x800": "800x800 sketch",
     "png_800x800": "800x800 canvas PNG (bytes)",
-    "sketch_600x600_png": "600x600 sketch, as the app's sketchpad hands it over (3 PNGs)",
+    "sketch_app_png": "1200x400 sketch, as the app's sketchpad hands it over (3 PNGs)",
     "jpeg_1200x900": "1200x900 JPEG",
     "jpeg_1200x900_shadow": "1200x900 JPEG, a shadow's edge across it",
 }
@@ -184,7 +184,10 @@ def load_section(r: dict) -> list[str]:
 
 
 KIND_TITLES = {"gradio_rest": "Gradio `/predict` (REST: upload, call, stream)",
-               "lean": "lean `POST /api/v1/predict`", "sketch": "sketchpad stroke (3 PNGs + event)"}
+               "lean": "lean `POST /api/v1/predict`",
+               "gradio_read": "Gradio `/read`, a 10-character line (REST)",
+               "lean_read": "lean `POST /api/v1/read`, a 10-character line",
+               "sketch": "sketchpad stroke (3 PNGs + event)"}
 
 
 def load_lines(load: dict) -> list[str]:
@@ -209,7 +212,8 @@ def load_lines(load: dict) -> list[str]:
         "`python app.py` on this machine, a fresh one for each kind of request; N users, each sending one "
         f"request every {load['mean_gap_s']:.0f} s on average at random moments (Poisson arrivals, open "
         f"loop: latency counts from when a request fell due), {load['seconds_per_level']:.0f} s per level, "
-        "with an 800x800 canvas PNG of a real pen 7 (a stroke: the app's 600x600 sketchpad's three PNGs). "
+        "with an 800x800 canvas PNG of a real pen 7 (a stroke: the app's 1200x400 sketchpad's three PNGs; "
+        "`/read`: a 1200x400 canvas PNG of a 10-character line). "
         "Latency in ms. CPU time per request of the app and of the load generator (on the same cores). "
         "App RSS before and after each level. `python -m benchmarks.load_test --help` says more.",
         "",

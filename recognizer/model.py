@@ -23,7 +23,7 @@ import numpy as np
 from recognizer.image_io import load_image
 from recognizer.interpreter import interpreter_class
 from recognizer.labels import DOTTED, has_dots, keeps_dot
-from recognizer.preprocess import Reading, reading, readings_with_and_without_dot
+from recognizer.preprocess import Reading, reading, readings_of_ink, readings_with_and_without_dot
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 MODEL_NAMES = ("digits", "letters", "characters")
@@ -150,6 +150,10 @@ class Recognizer:
             return readings_with_and_without_dot(image)
         return [reading(image, keep_dots=False)]
 
+    def _ink_readings(self, ink: np.ndarray) -> list[Reading]:
+        """As :meth:`_readings`, for an ink map already found."""
+        return readings_of_ink(np.asarray(ink, np.float32), self.keep_dots)
+
     def _with_dot_or_not(self, with_dot: np.ndarray, without_dot: np.ndarray) -> int:
         """0 to keep the reading with the dot, 1 for the one without: a dot only sits on a stem."""
         labels = self.labels[int(with_dot.argmax())], self.labels[int(without_dot.argmax())]
@@ -172,9 +176,18 @@ class Recognizer:
 
     def predict_batch(self, images: Sequence[Any], top_k: int = 5) -> list[Prediction]:
         """Read many characters with one interpreter call. Any bad image raises, as in :meth:`predict`."""
-        if not len(images):
+        return self._predicted([self._readings(image) for image in images], top_k)
+
+    def predict_inks(self, inks: Sequence[np.ndarray], top_k: int = 5) -> list[Prediction]:
+        """predict_batch for ink maps already found (float, 0 background to 1 ink): the pieces of a
+        line of writing, whose ink was found once for the whole line (``TextReader``). Finding the ink
+        of each piece again would cost as much as the whole line's, and find nothing new."""
+        return self._predicted([self._ink_readings(ink) for ink in inks], top_k)
+
+    def _predicted(self, per_image: list[list[Reading]], top_k: int) -> list[Prediction]:
+        """The predictions for each image's readings (one, or two: with a dot and without)."""
+        if not per_image:
             return []
-        per_image = [self._readings(image) for image in images]
         readings = [reading for these in per_image for reading in these]
         probs = self.probabilities(np.stack([read.model_input for read in readings]))
         predictions, k = [], 0

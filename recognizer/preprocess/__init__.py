@@ -72,6 +72,7 @@ __all__ = [
     "paper_level",
     "paper_region",
     "printed_lines",
+    "readings_of_ink",
     "readings_with_and_without_dot",
     "resize",
     "several_characters",
@@ -159,8 +160,7 @@ def to_model_input(image: np.ndarray, keep_dots: bool = True) -> np.ndarray:
 def reading(image: np.ndarray, keep_dots: bool = True) -> Reading:
     """to_model_input, with what it measured on the way (the app's cues to ask for a bigger drawing,
     or for one character), so that a caller who wants them all finds the ink once."""
-    ink = ink_map(image)
-    return _reading(ink, character_box(ink, keep_dots=keep_dots))
+    return readings_of_ink(ink_map(image), keep_dots)[0]
 
 
 def readings_with_and_without_dot(image: np.ndarray) -> list[Reading]:
@@ -170,8 +170,14 @@ def readings_with_and_without_dot(image: np.ndarray) -> list[Reading]:
     A speck of dust above a letter looks just like a dot, and kept it shrinks the letter. Only the
     model can say whether the ink under it is the stem of an i or j (``recognizer.labels.keeps_dot``).
     """
-    ink = ink_map(image)
-    boxes = dict.fromkeys(character_box(ink, keep_dots=keep) for keep in (True, False))
+    return readings_of_ink(ink_map(image), keep_dots=True)
+
+
+def readings_of_ink(ink: np.ndarray, keep_dots: bool) -> list[Reading]:
+    """The readings of an ink map (0-1) already found: with what may be a dot kept and, if
+    ``keep_dots`` and that kept ink above the character, without it. A piece of a line is read from
+    the line's ink this way, so its ink is not looked for a second time."""
+    boxes = dict.fromkeys(character_box(ink, keep_dots=keep) for keep in (keep_dots, False))
     return [_reading(ink, box) for box in boxes]
 
 

@@ -44,8 +44,9 @@ FLAT_TOLERANCE grey levels (of 255) of one level; no more than the ringing of a 
 (FLAT_OVERSHOOT of the ink's contrast) lies on the far side of it from the ink; no level well in
 between (FLAT_MIDDLE of the way from the background to the ink) covers FLAT_SURFACE of the picture
 in wide patches; and the ink is strokes, not a solid surface, with nothing far from their cores.
-Judged on a copy about FLAT_SAMPLE pixels on its shorter side. The grain of a photo (3 grey levels
-or more) leaves under a third of its border that close to one level."""
+Judged on a copy about FLAT_SAMPLE pixels on its shorter side, and no more than twice that on its
+longer side (a wide line of writing is judged on a copy, not whole: issue 26's time). The grain of
+a photo (3 grey levels or more) leaves under a third of its border that close to one level."""
 
 _CURVE_RIDGE = np.array([0, 0, 0, 1e-3, 1e-3, 1e-3])
 
@@ -139,14 +140,19 @@ def ink_map(image: np.ndarray) -> np.ndarray:
             return _normalise_contrast(alpha)
         a = a[:, :, :-1]
         channels -= 1
-    grey = as_float_image(a)
-    if channels == 3:
-        grey = grey @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    elif grey.ndim == 3:
-        grey = grey[:, :, 0]
+    if a.ndim == 2 and a.dtype == np.uint8:
+        grey = a  # the commonest decode; judged clean (or not) before any float copy of it is made
+    else:
+        grey = as_float_image(a)
+        if channels == 3:
+            grey = grey @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+        elif grey.ndim == 3:
+            grey = grey[:, :, 0]
     background = flat_background(grey)
+    grey = as_float_image(grey) if grey.dtype == np.uint8 else grey
     if background is not None:  # a clean picture: none of the photo rules below has anything to do
-        return _ink_from(grey - background)
+        grey -= background  # in place: grey is a copy made here (as_float_image), never the caller's
+        return _ink_from(grey)
     level = paper_level(grey)
     sheet = desk_sheet(grey, level)  # a sheet's edge on a desk is a step too: it is looked for first
     if sheet is not None and written_on(grey, sheet):
@@ -183,32 +189,34 @@ def flat_background(grey: np.ndarray) -> float | None:
 
 def two_levels(grey: np.ndarray) -> tuple[float, np.ndarray] | None:
     """The level (0-1) of a flat background, and the picture from it (0) to the ink (1) on a copy
-    about FLAT_SAMPLE pixels on its shorter side, if the picture holds those two levels only; else None.
+    about FLAT_SAMPLE pixels on its shorter side (and at most twice that on its longer), if the picture
+    holds those two levels only; else None.
 
     At least FLAT_SHARE of the border lies within FLAT_TOLERANCE of one level, the ink lies all on one
     side of it, and between the two there is no third flat surface (a shadow's dimmed paper): only
     the soft edges of the strokes, spread over every level in between.
     """
+    to_255 = 1.0 if grey.dtype == np.uint8 else 255.0  # grey is float 0-1, or uint8 (the same answers)
     ys, xs = _border_pixels(grey.shape)
     values = grey[ys, xs]
-    border = np.round(values * 255)
+    border = np.round(values * to_255)
     near = np.convolve(np.bincount(border.astype(np.intp), minlength=256), np.ones(2 * FLAT_TOLERANCE + 1))
     if near.max() < FLAT_SHARE * len(border):
         return None
     centre = int(near.argmax()) - FLAT_TOLERANCE  # "full" convolution: shifted by the tolerance
     background = np.abs(border - centre) <= FLAT_TOLERANCE
     level = float(np.median(border[background]))
-    lo, hi = float(grey.min()) * 255, float(grey.max()) * 255
+    lo, hi = float(grey.min()) * to_255, float(grey.max()) * to_255
     ink = lo if level - lo > hi - level else hi  # the ink's darkest or lightest, away from the level
     if abs(ink - level) < MIN_CONTRAST * 255:
         return None  # blank, or nearly: the photo path says so, after smoothing any grain
-    step = max(1, min(grey.shape) // FLAT_SAMPLE)
-    across = (np.round(grey[::step, ::step] * 255) - level) / (ink - level)  # 0: background, 1: ink
+    step = max(1, min(grey.shape) // FLAT_SAMPLE, max(grey.shape) // (2 * FLAT_SAMPLE))
+    across = (np.round(grey[::step, ::step] * to_255) - level) / (ink - level)  # 0: background, 1: ink
     if float(np.percentile(across, 0.1)) < -FLAT_OVERSHOOT:
         return None  # something on the far side of the background: a sheet brighter than the desk
     if _third_surface(across, 2 * FLAT_TOLERANCE / abs(ink - level)):
         return None  # a shadow's dimmed paper, say
-    return float(np.median(values[background])), across
+    return float(np.median(values[background])) * to_255 / 255, across
 
 
 def _third_surface(across: np.ndarray, tolerance: float) -> bool:

@@ -97,6 +97,12 @@ PIECE_MARGIN = 2
 """Empty columns kept on each side of a piece, so that it is read as a drawing with some background."""
 
 
+def piece_inks(ink: np.ndarray, pieces: list[tuple[int, int]]) -> list[np.ndarray]:
+    """Each piece of ``ink`` (float, 0-1), the ink's full height, with PIECE_MARGIN columns of the
+    line's ink on either side, for ``Recognizer.predict_inks``."""
+    return [ink[:, max(0, a - PIECE_MARGIN) : b + 1 + PIECE_MARGIN] for a, b in pieces]
+
+
 def piece_images(ink: np.ndarray, pieces: list[tuple[int, int]]) -> list[np.ndarray]:
     """Each piece of ``ink`` (float, 0-1) as a uint8 picture of white ink on black, the ink's full
     height, as a single-character model reads it."""
