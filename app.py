@@ -297,12 +297,12 @@ def kept_copy(image: np.ndarray, max_side: int = ORIGINAL_MAX_SIDE) -> np.ndarra
     return np.asarray(small)
 
 
-def refused_as_gr_error(read: Callable[..., T], *args: Any) -> T:
-    """``read(*args)`` for API callers: bad input becomes a gr.Error, whose message the client gets as
-    it is."""
+def refused_as_gr_error(call: Callable[..., T], *args: Any) -> T:
+    """``call(*args)``, where bad input (a picture, or feedback's label) becomes a gr.Error, whose
+    message the client or the page gets as it is."""
     try:
-        return read(*args)
-    except (NoInkError, InvalidImageError) as e:
+        return call(*args)
+    except (NoInkError, InvalidImageError, InvalidLabelError) as e:
         raise gr.Error(str(e), print_exception=False) from None
 
 
@@ -440,13 +440,10 @@ class App:
         image: np.ndarray,
     ) -> str:
         """Store feedback on one character and return its id; a label the model lacks is a gr.Error."""
-        try:
-            return self.feedback.submit(
-                recognizer.name, recognizer.sha256, recognizer.labels, prediction, bool(correct),
-                correct_label, image,
-            )
-        except InvalidLabelError as e:
-            raise gr.Error(str(e), print_exception=False) from None
+        return refused_as_gr_error(
+            self.feedback.submit, recognizer.name, recognizer.sha256, recognizer.labels, prediction,
+            bool(correct), correct_label, image,
+        )
 
     def submit(self, shown: Shown, correct: bool, correct_text: str | None) -> str:
         """Store feedback on the reading shown and return its id; a text the model cannot write is a gr.Error.
@@ -458,12 +455,10 @@ class App:
             recognizer = self.recognizers[shown.model_name]
             return self.submit_character(recognizer, prediction, correct, correct_text, shown.image)
         reader = self.readers[shown.model_name]
-        try:
-            return self.feedback.submit_line(
-                reader.name, reader.sha256, shown.reading, bool(correct), correct_text, shown.image
-            )
-        except InvalidLabelError as e:
-            raise gr.Error(str(e), print_exception=False) from None
+        return refused_as_gr_error(
+            self.feedback.submit_line, reader.name, reader.sha256, shown.reading, bool(correct), correct_text,
+            shown.image,
+        )
 
     # -- UI events --------------------------------------------------------------------------
 

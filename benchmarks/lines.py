@@ -12,7 +12,6 @@ love" (tests/fixtures/unipen_lines_sample.jsonl.gz: real pen strokes by a test w
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import sys
@@ -21,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
 from benchmarks.process import ROOT
 from benchmarks.timing import end_to_end, staged_latency
 from recognizer import Recognizer, TextReader
+from recognizer.feedback.record import encode_png
 from recognizer.preprocess.ink import ink_map
 from recognizer.preprocess.text_line import line_from_ink
 from recognizer.text_decode import best_path
@@ -55,22 +54,16 @@ def line_inputs() -> dict[str, Any]:
     from training.evaluate_lines import photo, sketch
 
     row = next(r for r in load_unipen_lines_sample() if r["text"] == TEXT)
-    line = Line([np.asarray(s, np.float64) for s in row["strokes"]], row["text"], row["kind"], row["writer"])
+    line = Line.from_row(row)
     value = sketch(line, np.random.default_rng(SEED))
     parts = {"background": value["background"], "layers": value["layers"][0], "composite": value["composite"]}
-    pngs = {name: _png(part) for name, part in parts.items()}
+    pngs = {name: encode_png(part) for name, part in parts.items()}
     return {
         "canvas_png_1200x400": pngs["composite"],
         "sketchpad_1200x400_pngs": {"background": pngs["background"], "layers": [pngs["layers"]],
                                     "composite": pngs["composite"]},
         "photo_jpeg_1200x400": photo(line, np.random.default_rng(SEED)),
     }
-
-
-def _png(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(array, "RGBA").save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 def reader_stages(reader: TextReader) -> list[Callable[[Any], Any]]:

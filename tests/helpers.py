@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import gzip
-import io
 import json
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from training.data.unipen import sketchpad_value  # noqa: F401  (re-exported for the tests)
 from training.evaluate import lamp_lit  # noqa: F401  (re-exported for the tests)
@@ -42,15 +40,7 @@ def unipen_line_sketch(k: int, seed: int = 27) -> dict:
     from training.evaluate_lines import drawn
 
     row = load_unipen_lines_sample()[k]
-    line = Line([np.asarray(s, np.float64) for s in row["strokes"]], row["text"], row["kind"], row["writer"])
-    return drawn(line, "sketch", (seed, k))
-
-
-def png_bytes(image: np.ndarray) -> bytes:
-    """``image`` as PNG bytes (a sketchpad's composite: the opaque canvas PNG a browser exports)."""
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, "PNG")
-    return buffer.getvalue()
+    return drawn(Line.from_row(row), "sketch", (seed, k))
 
 
 def paste(image: np.ndarray, size: tuple[int, int], at: tuple[int, int]) -> np.ndarray:

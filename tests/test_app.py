@@ -13,10 +13,11 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 from app import App, Shown, load_recognizers
-from helpers import load_mnist_sample, load_unipen_lines_sample, png_bytes, unipen_line_sketch
+from helpers import load_mnist_sample, load_unipen_lines_sample, unipen_line_sketch
 from recognizer import MODEL_NAMES, TextReader
 from recognizer.feedback import FeedbackService, FeedbackStore
 from recognizer.feedback.export import line_arrays
+from recognizer.feedback.record import encode_png
 from recognizer.model import MODELS_DIR
 from recognizer.text_decode import character_error_rate
 from training.evaluate_lines import scored
@@ -151,7 +152,7 @@ def line_pngs(folder: Path, sets: tuple[str, ...]) -> list[tuple[Path, str]]:
     for k, row in enumerate(LINES):
         if row["set"] in sets:
             path = folder / f"line_{k}.png"
-            path.write_bytes(png_bytes(unipen_line_sketch(k)["composite"]))
+            path.write_bytes(encode_png(unipen_line_sketch(k)["composite"]))
             out.append((path, row["text"]))
     return out
 

@@ -18,8 +18,7 @@ ROWS = load_unipen_lines_sample()
 
 
 def line(k: int = 0) -> Line:
-    row = ROWS[k]
-    return Line([np.asarray(s, np.float64) for s in row["strokes"]], row["text"], row["kind"], row["writer"])
+    return Line.from_row(ROWS[k])
 
 
 @pytest.mark.parametrize("text", ["0123", "9876", "7890", "12", "98", "345 6"])

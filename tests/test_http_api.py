@@ -17,17 +17,15 @@ from PIL import Image
 
 from api import MAX_BODY
 from benchmarks.inputs import unipen_samples, unipen_sketch
-from helpers import load_unipen_lines_sample, png_bytes, unipen_line_sketch
+from helpers import load_unipen_lines_sample, unipen_line_sketch
+from recognizer.feedback.record import encode_png
 
 PNG = {"Content-Type": "image/png"}
 
 
 def canvas_png(label: str, nth: int = 0) -> bytes:
     """The ``nth`` UniPen ``label`` drawn on an 800x800 canvas, as the opaque PNG a browser exports."""
-    composite = unipen_sketch(unipen_samples(label)[nth])["composite"]
-    buffer = io.BytesIO()
-    Image.fromarray(composite, "RGBA").save(buffer, "PNG")
-    return buffer.getvalue()
+    return encode_png(unipen_sketch(unipen_samples(label)[nth])["composite"])
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +124,7 @@ def read(app_url: str) -> str:
 def line_png(text: str) -> bytes:
     """The fixture's real line ``text``, by a test writer of the line model, as a 1200x400 canvas PNG."""
     k = next(k for k, row in enumerate(load_unipen_lines_sample()) if row["text"] == text)
-    return png_bytes(unipen_line_sketch(k)["composite"])
+    return encode_png(unipen_line_sketch(k)["composite"])
 
 
 def test_a_number_and_a_word_are_read(read: str) -> None:

@@ -38,10 +38,7 @@ pytestmark = pytest.mark.skipif(
     reason="models/lines.tflite is not there yet: train and export the line model (export/lines.py)",
 )
 
-LINES = [
-    Line([np.asarray(s, np.float64) for s in row["strokes"]], row["text"], row["kind"], row["writer"])
-    for row in load_unipen_lines_sample()
-]
+LINES = [Line.from_row(row) for row in load_unipen_lines_sample()]
 SETS = [row["set"] for row in load_unipen_lines_sample()]
 
 MAX_CER = {

@@ -133,10 +133,7 @@ def base_lines(
     if args.base_lines:
         with gzip.open(args.base_lines, "rt") as f:
             rows = [json.loads(row) for row in f]
-        lines = [
-            Line([np.asarray(s, np.float64) for s in r["strokes"]], r["text"], r["kind"], r["writer"])
-            for r in rows
-        ]
+        lines = [Line.from_row(r) for r in rows]
         drawn = [line_image(line, args.seed * 100_003 + k)[0] for k, line in enumerate(lines)]
         order = rng.permutation(len(lines))
         train, test = order[: len(order) // 2], order[len(order) // 2 :][: args.test_lines]

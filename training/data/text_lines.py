@@ -64,6 +64,13 @@ class Line:
     kind: str
     writer: str
 
+    @classmethod
+    def from_row(cls, row: dict) -> Line:
+        """A line from a JSON row with these fields, its strokes already in page coordinates (y down), as
+        tests/fixtures/unipen_lines_sample.jsonl.gz holds them."""
+        strokes = [np.asarray(s, np.float64) for s in row["strokes"]]
+        return cls(strokes, row["text"], row["kind"], row["writer"])
+
 
 def _page(strokes: list, y_up: bool) -> list[np.ndarray]:
     flip = np.array([1.0, -1.0 if y_up else 1.0])
