@@ -161,3 +161,22 @@ def test_extra_unipen_renderings_go_to_training_only(tmp_path):
     assert np.array_equal(twice.train.x[:n], once.train.x) and np.array_equal(twice.train.y[n:], once.train.y)
     assert not np.array_equal(twice.train.x[n:], once.train.x), "the second drawing uses other brushes"
     assert np.array_equal(twice.test.x, once.test.x) and np.array_equal(twice.val.x, once.val.x)
+
+
+def test_other_pens_make_strokes_thinner_or_fatter_and_keep_labels():
+    """A redrawn glyph's strokes are as much thinner or fatter as the pen says, measured as serving
+    measures them; the extra images keep their labels and writers and go through the preprocessing."""
+    from recognizer.preprocess import stroke_width, to_model_input
+    from training.data.base import Split
+    from training.data.pens import redrawn, with_other_pens
+
+    x, y = load_mnist_sample()
+    glyphs = np.stack([to_model_input(g) for g in x[:40]])
+    for glyph in glyphs[:10]:
+        base, thin, fat = (stroke_width(redrawn(glyph, f, 0.5) > 127) for f in (1.0, 0.5, 2.0))
+        assert 0.2 * base < thin < 0.75 * base and 1.5 * base < fat < 3 * base
+    train = Split(glyphs, y[:40].astype(np.int64), np.array([f"w{i % 4}" for i in range(40)]), "mnist")
+    extra = with_other_pens(train, 0.5, seed=3)
+    assert len(extra) == 20 and extra.x.shape[1:] == (28, 28) and extra.x.dtype == np.uint8
+    assert set(zip(extra.y, extra.writer)) <= set(zip(train.y, train.writer))
+    assert not any(np.array_equal(e, g) for e in extra.x for g in glyphs), "every extra glyph is redrawn"

@@ -45,10 +45,11 @@ def train_tiny(tmp_path: Path, n_train: int, n_test: int, *extra: str) -> tuple[
 
 
 def test_train_export_and_serve_a_tiny_digits_model(tmp_path):
-    run, env = train_tiny(tmp_path, 400, 100, "--limit", "400")
+    run, env = train_tiny(tmp_path, 400, 100, "--limit", "400", "--pens", "0.25")
     models = tmp_path / "models"
     report = json.loads((run / "report.json").read_text())
     assert report["epochs"] == 1 and report["test"]["n"] == 100 and len(report["curves"]["loss"]) == 1
+    assert report["args"]["pens"] == 0.25 and report["data"]["mnist"]["test"] == 100
 
     subprocess.run([sys.executable, "-m", "export", "digits", "--run", str(run), "--out", str(models),
                     "--max-drop", "100"], cwd=REPO, env=env, check=True)

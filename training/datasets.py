@@ -19,6 +19,7 @@ import numpy as np
 from recognizer.labels import BYCLASS, MODEL_LABELS, has_dots
 from training.data import emnist, femnist, mnist, unipen
 from training.data.base import Split, concat, writer_split
+from training.data.pens import with_other_pens
 
 DEFAULT_SOURCES = {"digits": "mnist", "letters": "femnist,unipen", "characters": "femnist,unipen"}
 WRITER_FRACTIONS = (0.075, 0.075)
@@ -69,6 +70,7 @@ def load_task(
     renderings: int = 1,
     styles: float = 0.0,
     habits: str | None = None,
+    pens: float = 0.0,
 ) -> TaskData:
     """Load and split the data for ``task`` ('digits', 'letters' or 'characters').
 
@@ -79,6 +81,8 @@ def load_task(
     ``styles`` is the share of 0, 1, 7 and Z/z in those extra drawings that get
     a regional writing habit (``training/data/styles.py``); ``habits`` narrows
     them to some of those characters (default: all of them).
+    ``pens`` adds that share of the training images again, redrawn with a thin or a fat pen
+    (``training/data/pens.py``).
     """
     labels = MODEL_LABELS[task]
     keep_dots = has_dots(labels)
@@ -121,7 +125,10 @@ def load_task(
             "test": len(pieces[2]),
             "writer_disjoint": name in ("femnist", "unipen"),
         }
-    return TaskData(labels, concat(trains), concat(vals), concat(tests), info)
+    train = concat(trains)
+    if pens:
+        train = concat([train, with_other_pens(train, pens, seed, keep_dots)])
+    return TaskData(labels, train, concat(vals), concat(tests), info)
 
 
 def fixture_writers(source: str) -> set[str]:

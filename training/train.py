@@ -66,6 +66,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "sevens without continental ones (default: 017Zz)",
     )
     p.add_argument(
+        "--pens",
+        type=float,
+        default=0.0,
+        help="add this share of the training images again, redrawn with a thin or a fat pen "
+        "(training/data/pens.py)",
+    )
+    p.add_argument(
         "--init-weights",
         help="fine-tune from a trained model: runs/<run>/model.keras, or float weights such as "
         "models/digits.weights.npz (same --arch)",
@@ -162,6 +169,7 @@ def main(argv: list[str] | None = None) -> dict:
         renderings=args.renderings,
         styles=args.writing_styles,
         habits=args.habits,
+        pens=args.pens,
     )
     n_classes = len(data.labels)
     print(
@@ -199,6 +207,7 @@ def main(argv: list[str] | None = None) -> dict:
         )
     print(f"model {args.arch}: {model.count_params()} parameters, {epochs} epochs", flush=True)
     history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=2)
+    model.save(out / "model.keras")  # first: hours of training are not lost to a failure in the report
 
     probs = model.predict(data.test.x.astype(np.float32)[..., None] / 255.0, batch_size=1024, verbose=0)
     test = accuracy_report(data.labels, data.test.y, probs.argmax(1))
@@ -212,7 +221,6 @@ def main(argv: list[str] | None = None) -> dict:
         flush=True,
     )
 
-    model.save(out / "model.keras")
     report = {
         "task": args.task,
         "labels": data.labels,
