@@ -67,13 +67,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="train only the last N layers that have weights (0: all)")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--replay", type=float, default=4.0, help="base images mixed in per feedback image")
+    add_gate_arguments(p, "largest base-test accuracy drop allowed")
+    return p.parse_args(argv)
+
+
+def add_gate_arguments(p: argparse.ArgumentParser, tolerance_help: str) -> None:
+    """The gate's options, the same for a character model and the line model: what feedback is held
+    out, how much worse the base test may get (``tolerance_help`` says in what), the seed, dry run."""
     p.add_argument("--held-out-share", type=float, default=0.25,
                    help="share of the feedback kept out of training, to compare old and new on")
     p.add_argument("--tolerance", type=float,
-                   help="largest base-test accuracy drop allowed, in points (default: one standard error)")
+                   help=f"{tolerance_help}, in points (default: one standard error)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--dry-run", action="store_true", help="compare and report, never replace the model")
-    return p.parse_args(argv)
 
 
 # -- data ------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from training.retrain import held_out, promote_files, verdict
+from training.retrain import add_gate_arguments, held_out, promote_files, verdict
 
 MODEL = "lines"
 TEST_LINES = 1000
@@ -74,19 +74,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--batch-pixels", type=int, default=48 * 160, help="lines x padded width per batch")
     p.add_argument("--replay", type=float, default=4.0, help="base lines mixed in per feedback line")
-    p.add_argument(
-        "--held-out-share",
-        type=float,
-        default=0.25,
-        help="share of the feedback kept out of training, to compare old and new on",
-    )
-    p.add_argument(
-        "--tolerance",
-        type=float,
-        help="largest base-test CER rise allowed, in points (default: one standard error)",
-    )
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--dry-run", action="store_true", help="compare and report, never replace the model")
+    add_gate_arguments(p, "largest base-test CER rise allowed")
     return p.parse_args(argv)
 
 
