@@ -79,7 +79,7 @@ def decode_file(path: str | os.PathLike) -> np.ndarray:
 def decode_bytes(data: bytes) -> np.ndarray:
     """Decode image bytes under the size limits: a plain PNG with libspng (``_plain_png``), anything
     else with Pillow."""
-    return _decoded(data, _from_pil, _plain_png)
+    return _decoded(data, _from_pil)
 
 
 _PLAIN_PNG_MODES = {0: "L", 2: "RGB", 6: "RGBA"}
@@ -123,14 +123,10 @@ def _read_file(path: str | os.PathLike) -> bytes:
         raise InvalidImageError(f"Cannot open the file {name}.") from None
 
 
-def _decoded(
-    data: bytes,
-    convert: Callable[[Image.Image], T],
-    fast: Callable[[Image.Image, bytes], Image.Image | None] | None = None,
-) -> T:
-    """``convert`` applied to the image in ``data``, opened under the size limits; whatever goes wrong
-    on the way becomes an InvalidImageError with a message for people. ``fast``, if given, may decode
-    the opened image itself (once its size is checked), or return None to leave it to Pillow."""
+def _decoded(data: bytes, convert: Callable[[Image.Image], T]) -> T:
+    """``convert`` applied to the image in ``data``, opened under the size limits and decoded by
+    libspng if it is a plain PNG (``_plain_png``), else by Pillow; whatever goes wrong on the way
+    becomes an InvalidImageError with a message for people."""
     if not data:
         raise InvalidImageError("The file is empty.")
     if len(data) > MAX_BYTES:
@@ -138,7 +134,7 @@ def _decoded(
     try:
         image = Image.open(io.BytesIO(data))
         _check_size(image.size)
-        decoded = fast(image, data) if fast else None
+        decoded = _plain_png(image, data)
         if decoded is not None:
             return convert(decoded)
         image.draft(None, (MAX_SIDE, MAX_SIDE))  # JPEG only: decode big photos at 1/2, 1/4 or 1/8 size
