@@ -39,6 +39,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate of the cosine schedule")
     p.add_argument("--photo-share", type=float, default=0.25, help="share of lines drawn as photos or scans")
     p.add_argument(
+        "--drawings",
+        type=int,
+        default=1,
+        help="draw each training line this many times, each with its own brush, size and paper",
+    )
+    p.add_argument(
         "--float32",
         action="store_true",
         help="train in float32 (default: bfloat16 mixed precision, "
@@ -53,6 +59,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--limit", type=int, help="read only this many samples of each file (a smoke test)")
     p.add_argument("--out", default="runs/lines")
     return p.parse_args(argv)
+
+
+def joined(sets: list[LineSet]) -> LineSet:
+    """Several drawings of the same lines as one set."""
+    if len(sets) == 1:
+        return sets[0]
+    return LineSet(
+        [im for s in sets for im in s.images],
+        [t for s in sets for t in s.texts],
+        *(np.concatenate([getattr(s, name) for s in sets]) for name in ("kinds", "writers", "drawn")),
+    )
 
 
 def usable(lines: LineSet) -> np.ndarray:
@@ -191,7 +208,8 @@ def train(args: argparse.Namespace) -> dict:
         "photo_share": args.photo_share,
         "limit": args.limit,
     }
-    train_set, val_set = load_lines("train", **data), load_lines("val", **data)
+    train_set = joined([load_lines("train", seed=seed, **data) for seed in range(args.drawings)])
+    val_set = load_lines("val", **data)
     train_index = np.flatnonzero(usable(train_set))
     val_index = np.flatnonzero(usable(val_set))
     print(f"train {len(train_index)} of {len(train_set)} lines, val {len(val_index)}", flush=True)
@@ -252,6 +270,7 @@ def train(args: argparse.Namespace) -> dict:
         "train_lines": int(len(train_index)),
         "val_lines": int(len(val_index)),
         "data": data,
+        "drawings": args.drawings,
         "best_epoch": best["epoch"],
         "val": best["val"],
         "history": history,

@@ -671,5 +671,8 @@ def _normalise_contrast(ink: np.ndarray) -> np.ndarray:
     strongest = float(ink.max())
     if strongest < MIN_CONTRAST:
         raise NoInkError("The image is blank: draw or upload a character first.")
-    ink = (ink / strongest - PAPER_FLOOR) / (1.0 - PAPER_FLOOR)
-    return np.clip(ink, 0.0, 1.0, out=ink).astype(np.float32, copy=False)
+    ink = ink.astype(np.float32, copy=False)  # in place from here: the same steps, no temporaries
+    np.divide(ink, np.float32(strongest), out=ink)
+    np.subtract(ink, np.float32(PAPER_FLOOR), out=ink)
+    np.divide(ink, np.float32(1.0 - PAPER_FLOOR), out=ink)
+    return np.clip(ink, 0.0, 1.0, out=ink)
