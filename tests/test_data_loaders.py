@@ -180,3 +180,33 @@ def test_other_pens_make_strokes_thinner_or_fatter_and_keep_labels():
     assert len(extra) == 20 and extra.x.shape[1:] == (28, 28) and extra.x.dtype == np.uint8
     assert set(zip(extra.y, extra.writer)) <= set(zip(train.y, train.writer))
     assert not any(np.array_equal(e, g) for e in extra.x for g in glyphs), "every extra glyph is redrawn"
+
+
+def test_more_drawings_of_the_training_lines_keep_each_text_with_its_own_pictures():
+    """``train_lines --drawings 2``: the same real lines drawn twice, each time with another brush and
+    size, joined into one set whose texts and kinds still belong to their pictures."""
+    from helpers import load_unipen_lines_sample
+    from training.data.text_lines import Line, LineSet, line_image
+    from training.train_lines import batches, joined
+
+    rows = load_unipen_lines_sample()[:6]
+    lines = [Line.from_row(row) for row in rows]
+
+    def drawing(seed: int) -> LineSet:
+        drawn = [line_image(line, seed * 100 + k, photo_share=0.0) for k, line in enumerate(lines)]
+        return LineSet(
+            [image for image, _ in drawn],
+            [line.text for line in lines],
+            np.array([line.kind for line in lines]),
+            np.array([line.writer for line in lines]),
+            np.array([how for _, how in drawn]),
+        )
+
+    first, second = drawing(0), drawing(1)
+    both = joined([first, second])
+    assert len(both) == 12
+    assert both.texts == first.texts + second.texts
+    assert both.kinds.tolist() == first.kinds.tolist() * 2
+    assert any(a.shape != b.shape or (a != b).any() for a, b in zip(first.images, second.images))
+    seen = [i for *_, group in batches(both, np.arange(12), 48 * 160, np.random.default_rng(0)) for i in group]
+    assert sorted(seen) == list(range(12))
