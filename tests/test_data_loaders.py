@@ -208,5 +208,6 @@ def test_more_drawings_of_the_training_lines_keep_each_text_with_its_own_picture
     assert both.texts == first.texts + second.texts
     assert both.kinds.tolist() == first.kinds.tolist() * 2
     assert any(a.shape != b.shape or (a != b).any() for a, b in zip(first.images, second.images))
-    seen = [i for *_, group in batches(both, np.arange(12), 48 * 160, np.random.default_rng(0)) for i in group]
+    shuffled = batches(both, np.arange(12), 48 * 160, np.random.default_rng(0))
+    seen = [i for *_, group in shuffled for i in group]
     assert sorted(seen) == list(range(12))

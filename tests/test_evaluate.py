@@ -115,3 +115,29 @@ def test_the_committed_digits_model_records_each_held_out_writers_sketches():
     assert len(both) > len(test), "the validation writers are others"
     mean = sum(right for _, right in test.values()) / sum(n for n, _ in test.values())
     assert abs(mean - meta["held_out_evaluation"]["sketch_draws"]["mean"]) < 1e-3
+
+
+def test_paired_photos_counts_each_reading_that_moved(tmp_path):
+    """training.paired_photos: the same pictures read twice; a reading made wrong in the "before"
+    file counts as mended, and nothing else moved."""
+    import pickle
+
+    from training import paired_photos
+    from training.evaluate import scans
+
+    x, y = load_mnist_sample()
+    drawn = scans(x[:12], [str(v) for v in y[:12]], np.random.default_rng(0), "lamp")
+    pictures = {"digits/photo": list(drawn)}
+    path = tmp_path / "pictures.pkl"
+    path.write_bytes(pickle.dumps(pictures))
+    paired_photos.read(path, tmp_path / "after.json")
+    after = json.loads((tmp_path / "after.json").read_text())["digits/photo"]
+    truth = [label for _, label in pictures["digits/photo"]]
+    right = [k for k, (a, t) in enumerate(zip(after, truth)) if a == t]
+    assert len(right) >= 10
+    before = list(after)
+    before[right[0]] = "8" if truth[right[0]] != "8" else "9"
+    (tmp_path / "before.json").write_text(json.dumps({"digits/photo": before}))
+    [row] = paired_photos.compare(path, tmp_path / "before.json", tmp_path / "after.json")
+    assert (row["changed"], row["mended"], row["broken"]) == (1, 1, 0)
+    assert abs(row["after"] - row["before"] - 100 / 12) < 0.02
