@@ -409,6 +409,19 @@ def held_out(writers: np.ndarray, source: str, seed: int, split: str = "test") -
     return writer_split(writers, WRITER_FRACTIONS, seed, fixture_writers(source))[2 if split == "test" else 1]
 
 
+def held_out_femnist(
+    data_dir: str, labels: list[str], seed: int, split: str = "test"
+) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """FEMNIST's images and their characters, and the indices of the ``split`` writers' characters
+    that are among ``labels`` (the writers split as training split them with ``seed``)."""
+    from recognizer.labels import BYCLASS
+
+    with np.load(f"{_sub(data_dir, 'femnist')}/femnist_byclass_dev.npz") as data:
+        x, y, writers = data["x"], data["y"], data["writer"].astype(str)
+    chars = np.asarray(BYCLASS)[y]
+    return x, chars, [i for i in held_out(writers, "femnist", seed, split) if chars[i] in labels]
+
+
 def sketch_groups(sample: dict, audited: tuple[dict, set], split: str, seed: int) -> tuple[str, ...]:
     """The groups a sketch is scored in: its UniPen quality ("?" marks doubtful samples) and, where
     ``training/data/unipen_audit.json`` looked, whether it can be read as its label at all."""
@@ -460,12 +473,7 @@ def main(argv=None) -> dict:
     if args.brush_grid:
         results["brush_grid"] = brush_grid(rec, sketched[: args.brush_grid])
 
-    with np.load(f"{_sub(args.data_dir, 'femnist')}/femnist_byclass_dev.npz") as data:
-        x, y, writers = data["x"], data["y"], data["writer"].astype(str)
-    from recognizer.labels import BYCLASS
-
-    chars = np.asarray(BYCLASS)[y]
-    test = [i for i in held_out(writers, "femnist", args.seed, args.split) if chars[i] in rec.labels]
+    x, chars, test = held_out_femnist(args.data_dir, rec.labels, args.seed, args.split)
     chosen = rng.permutation(test)[: args.limit]
     images, labels = x[chosen], list(chars[chosen])
     for kind, setting in SCAN_KINDS.items():  # in this order: each draws from the same rng

@@ -32,16 +32,13 @@ NAMES = ("digits", "letters", "characters")
 
 def write(path: Path, data_dir: str, limit: int, seed: int = 7) -> None:
     """The pictures, as {"<model>/<column>": [(JPEG bytes, label), ...]}, pickled to ``path``."""
-    from training.datasets import _sub
-    from training.evaluate import SCAN_KINDS, held_out, scans
+    from training.evaluate import SCAN_KINDS, held_out_femnist, scans
 
-    with np.load(f"{_sub(data_dir, 'femnist')}/femnist_byclass_dev.npz") as data:
-        x, y, writers = data["x"], data["y"], data["writer"].astype(str)
-    labels = np.asarray(BYCLASS)[y]
+    x, labels, test = held_out_femnist(data_dir, BYCLASS, 42)
     pictures = {}
     for name in NAMES:
         rng = np.random.default_rng(seed)
-        mine = [i for i in held_out(writers, "femnist", 42, "test") if labels[i] in MODEL_LABELS[name]]
+        mine = [i for i in test if labels[i] in MODEL_LABELS[name]]
         chosen = rng.permutation(mine)[:limit]
         for column, setting in SCAN_KINDS.items():
             pictures[f"{name}/{column}"] = list(scans(x[chosen], list(labels[chosen]), rng, setting))
